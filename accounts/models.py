@@ -1,0 +1,126 @@
+"""Tenants (organizations), their members, and login throttling.
+
+Every user belongs to exactly one organization; what a user may see follows
+from the organization's kind (see accounts/access.py, the only place that
+turns this into querysets).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+firms_code_validator = RegexValidator(r"^[A-Z0-9]{4}$", _("A FIRMS code is 4 capital letters or digits."))
+filer_code_validator = RegexValidator(r"^[A-Z0-9]{3}$", _("A filer code is 3 capital letters or digits."))
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        FORWARDER = "forwarder", _("Forwarder")
+        BROKER = "broker", _("Customs broker")
+        CFS = "cfs", _("Container freight station")
+        OPERATOR = "operator", _("Platform operator")
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    default_broker = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="clients",
+        limit_choices_to={"kind": Kind.BROKER}, verbose_name=_("default broker"),
+        help_text=_("Forwarders: the customs broker who reviews and files their shipments."),
+    )
+    airport = models.CharField(
+        _("airport"), max_length=3, blank=True,
+        help_text=_("Container freight stations: the airport they serve (LAX, SFO, JFK, ATL)."),
+    )
+    firms_code = models.CharField(
+        _("FIRMS code"), max_length=4, blank=True, validators=[firms_code_validator],
+        help_text=_("Container freight stations: CBP's facility code, 4 letters or digits."),
+    )
+    filer_code = models.CharField(
+        _("filer code"), max_length=3, blank=True, validators=[filer_code_validator],
+        help_text=_("Brokers: the 3-character ACE filer code that starts every entry number."),
+    )
+    auto_file = models.BooleanField(
+        _("file on approval"), default=False,
+        help_text=_("Brokers: transmit entries to ACE as soon as they are approved."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["firms_code"], condition=~models.Q(firms_code=""), name="unique_firms_code"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.CFS:
+            if self.airport not in settings.SERVED_AIRPORTS:
+                errors["airport"] = _("Choose one of the served airports: %s.") % ", ".join(settings.SERVED_AIRPORTS)
+            if not self.firms_code:
+                errors["firms_code"] = _("A container freight station needs its FIRMS code.")
+        elif self.airport or self.firms_code:
+            errors["airport"] = _("Only a container freight station has an airport and a FIRMS code.")
+        if self.kind == self.Kind.BROKER and not self.filer_code:
+            errors["filer_code"] = _("A broker needs its ACE filer code.")
+        if self.default_broker_id and self.kind != self.Kind.FORWARDER:
+            errors["default_broker"] = _("Only a forwarder has a default broker.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_forwarder(self):
+        return self.kind == self.Kind.FORWARDER
+
+    @property
+    def is_broker(self):
+        return self.kind == self.Kind.BROKER
+
+    @property
+    def is_cfs(self):
+        return self.kind == self.Kind.CFS
+
+    @property
+    def is_operator(self):
+        return self.kind == self.Kind.OPERATOR
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        MEMBER = "member", _("Member")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    email_notifications = models.BooleanField(
+        _("e-mail notifications"), default=True,
+        help_text=_("Also send notifications by e-mail, not only in the portal."),
+    )
+
+    class Meta:
+        ordering = ["organization", "user__username"]
+
+    def __str__(self):
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+    @property
+    def is_admin(self):
+        return self.role == self.Role.ADMIN
+
+
+class LoginThrottle(models.Model):
+    """Failed logins per username; an account is locked after too many in a row."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.username}: {self.failures}"

@@ -1,0 +1,1 @@
+"""Container freight station records (collections, arrivals, hand-offs) live here."""

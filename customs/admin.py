@@ -1,0 +1,43 @@
+from django.contrib import admin
+
+from customs.models import DutyRate, FeeRate, PgaPrefix, PolicyLimit, PolicyRule, RegimePin, VagueTerm
+
+
+@admin.register(PolicyRule)
+class PolicyRuleAdmin(admin.ModelAdmin):
+    list_display = ["kind", "effective_from", "effective_to", "countries", "hts_prefixes", "note"]
+    list_filter = ["kind"]
+
+
+@admin.register(PolicyLimit)
+class PolicyLimitAdmin(admin.ModelAdmin):
+    list_display = ["name", "amount", "effective_from", "effective_to"]
+
+
+@admin.register(PgaPrefix)
+class PgaPrefixAdmin(admin.ModelAdmin):
+    list_display = ["agency", "hts_prefix", "position", "effective_from", "effective_to"]
+    list_filter = ["agency"]
+    search_fields = ["hts_prefix"]
+
+
+@admin.register(VagueTerm)
+class VagueTermAdmin(admin.ModelAdmin):
+    list_display = ["term", "effective_from", "effective_to"]
+    search_fields = ["term"]
+
+
+@admin.register(FeeRate)
+class FeeRateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "rate_percent", "amount", "minimum", "maximum", "effective_from", "effective_to"]
+
+
+@admin.register(DutyRate)
+class DutyRateAdmin(admin.ModelAdmin):
+    list_display = ["hts_prefix", "country", "rate_percent", "label", "effective_from", "effective_to"]
+    search_fields = ["hts_prefix", "label"]
+
+
+@admin.register(RegimePin)
+class RegimePinAdmin(admin.ModelAdmin):
+    list_display = ["active", "as_of", "note", "set_by", "set_at"]

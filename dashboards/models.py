@@ -1,0 +1,1 @@
+"""Dashboards read the other apps' tables; they own none."""

@@ -1,0 +1,249 @@
+"""Uploads (the files forwarders send), manifests (MAWBs), shipments (HAWBs) and their events.
+
+Status and custody are written only by shipments/lifecycle.py; nothing here
+changes them. Events are append-only.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomsStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected by broker")
+    FILED = "filed", _("Filed")
+    ACE_REJECTED = "ace_rejected", _("Rejected by ACE")
+    ACCEPTED = "accepted", _("Accepted")
+    ON_HOLD = "on_hold", _("On hold")
+    RELEASED = "released", _("Released")
+    CANCELLED = "cancelled", _("Cancelled")
+    SEIZED = "seized", _("Seized")
+
+
+class Custody(models.TextChoices):
+    AWAITING_ARRIVAL = "awaiting_arrival", _("Awaiting arrival")
+    AT_TERMINAL = "at_terminal", _("At airline terminal")
+    TRANSFER_AUTHORIZED = "transfer_authorized", _("Transfer authorized")
+    IN_TRANSIT = "in_transit", _("In transit to CFS")
+    AT_CFS = "at_cfs", _("At CFS")
+    BROKEN_DOWN = "broken_down", _("Broken down")
+    AT_EXAM = "at_exam", _("At exam")
+    HANDED_OFF = "handed_off", _("Handed off")
+
+
+class EntryType(models.TextChoices):
+    T86 = "86", _("Type 86 (Section 321)")
+    T11 = "11", _("Type 11 informal")
+    T01 = "01", _("Type 01 formal")
+
+
+class Upload(models.Model):
+    """One file a forwarder sent, and the work of reading it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Refused")  # a file-level error: nothing stored
+        CRASHED = "crashed", _("Failed")  # an unexpected error: nothing stored
+
+    forwarder = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="uploads")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file = models.FileField(upload_to="manifests/%Y/%m/%d/", max_length=300)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    requested_encoding = models.CharField(max_length=40, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    # What the reader found; used to write the error file back in the same shape.
+    encoding = models.CharField(max_length=40, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    header = models.JSONField(default=list, blank=True)
+    file_report = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_valid = models.PositiveIntegerField(default=0)
+    rows_invalid = models.PositiveIntegerField(default=0)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_finished(self):
+        return self.state in (self.State.DONE, self.State.FAILED, self.State.CRASHED)
+
+    @property
+    def is_xlsx(self):
+        return self.original_name.lower().endswith(".xlsx")
+
+
+class UploadRowError(models.Model):
+    """A data record that failed its checks, kept with its original cells for the error file."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField()
+    mawb = models.CharField(max_length=64, blank=True)
+    hawb = models.CharField(max_length=64, blank=True)
+    codes = models.CharField(max_length=400, help_text="Space-separated codes, for filtering.")
+    errors = models.JSONField(default=list)
+    warnings = models.JSONField(default=list)
+    cells = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["upload", "row"]
+
+    def __str__(self):
+        return f"row {self.row}: {self.codes}"
+
+
+class Manifest(models.Model):
+    """A master air waybill: one consolidation on one flight, and its custody until breakdown."""
+
+    forwarder = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="manifests")
+    broker = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="brokered_manifests")
+    cfs = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="cfs_manifests")
+    mawb = models.CharField(_("MAWB"), max_length=11)
+    origin_airport = models.CharField(max_length=3)
+    destination_airport = models.CharField(max_length=3)
+    flight_number = models.CharField(max_length=8)
+    arrival_date = models.DateField()
+    custody = models.CharField(max_length=24, choices=Custody.choices, default=Custody.AWAITING_ARRIVAL)
+    pieces_expected = models.PositiveIntegerField(default=0)
+    pieces_received = models.PositiveIntegerField(null=True, blank=True)
+    shipments_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-arrival_date", "mawb"]
+        constraints = [models.UniqueConstraint(fields=["forwarder", "mawb"], name="unique_mawb_per_forwarder")]
+        indexes = [
+            models.Index(fields=["destination_airport", "arrival_date"]),
+            models.Index(fields=["broker", "arrival_date"]),
+            models.Index(fields=["cfs", "custody"]),
+        ]
+
+    def __str__(self):
+        return f"{self.mawb[:3]}-{self.mawb[3:]}"
+
+    @property
+    def mawb_display(self):
+        return str(self)
+
+
+class Shipment(models.Model):
+    """A house air waybill with its normalised data, the customs decision and both status dimensions."""
+
+    manifest = models.ForeignKey(Manifest, on_delete=models.PROTECT, related_name="shipments")
+    upload = models.ForeignKey(Upload, null=True, blank=True, on_delete=models.SET_NULL, related_name="shipments")
+    row = models.PositiveIntegerField(default=0)
+    # Tenancy, copied from the manifest so that every scoped query is one indexed filter.
+    forwarder = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    broker = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cfs = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    mawb = models.CharField(_("MAWB"), max_length=11)
+    hawb = models.CharField(_("HAWB"), max_length=12)
+    origin_airport = models.CharField(max_length=3)
+    destination_airport = models.CharField(max_length=3)
+    flight_number = models.CharField(max_length=8)
+    arrival_date = models.DateField()
+    shipper_name = models.CharField(max_length=200)
+    shipper_address = models.CharField(max_length=300)
+    shipper_city = models.CharField(max_length=100, blank=True)
+    shipper_country = models.CharField(max_length=2)
+    consignee_name = models.CharField(max_length=200)
+    consignee_address1 = models.CharField(max_length=300)
+    consignee_address2 = models.CharField(max_length=300, blank=True)
+    consignee_city = models.CharField(max_length=100)
+    consignee_state = models.CharField(max_length=2)
+    consignee_zip = models.CharField(max_length=10)
+    consignee_country = models.CharField(max_length=2, default="US")
+    consignee_phone = models.CharField(max_length=50, blank=True)
+    consignee_email = models.CharField(max_length=254, blank=True)
+    description = models.CharField(max_length=500)
+    hts_code = models.CharField(max_length=10)
+    country_of_origin = models.CharField(max_length=2)
+    pieces = models.PositiveIntegerField()
+    weight_kg = models.DecimalField(max_digits=14, decimal_places=3)
+    weight_original = models.CharField(max_length=40, help_text="The weight and unit as written in the file.")
+    value_usd = models.DecimalField(max_digits=14, decimal_places=2)
+    original = models.JSONField(default=dict, help_text="The row's cells as written, by canonical column.")
+
+    # The customs decision (customs/policy.py).
+    consignee_key = models.CharField(max_length=200, help_text="Normalised consignee identity for aggregation.")
+    entry_type = models.CharField(max_length=2, choices=EntryType.choices)
+    reasons = models.JSONField(default=list)
+    pga = models.JSONField(default=list)
+    day_total_usd = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    conveyance_total_usd = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    duty_estimate_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    mpf_estimate_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    # Both dimensions of status; written only by shipments/lifecycle.py.
+    status = models.CharField(max_length=16, choices=CustomsStatus.choices, default=CustomsStatus.RECEIVED)
+    custody = models.CharField(max_length=24, choices=Custody.choices, default=Custody.AWAITING_ARRIVAL)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["mawb", "hawb"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mawb", "hawb"], condition=~models.Q(status="cancelled"), name="unique_live_hawb",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["consignee_key", "arrival_date"]),
+            models.Index(fields=["forwarder", "status"]),
+            models.Index(fields=["broker", "status"]),
+            models.Index(fields=["cfs", "custody"]),
+            models.Index(fields=["destination_airport", "arrival_date"]),
+            models.Index(fields=["status", "arrival_date"]),
+            models.Index(fields=["hawb"]),
+        ]
+
+    def __str__(self):
+        return self.hawb
+
+
+class ShipmentEvent(models.Model):
+    """One change of customs status or custody (or a note on the timeline). Never updated or deleted."""
+
+    class Dimension(models.TextChoices):
+        CUSTOMS = "customs", _("Customs")
+        CUSTODY = "custody", _("Custody")
+        NOTE = "note", _("Note")
+
+    class Actor(models.TextChoices):
+        USER = "user", _("User")
+        ACE = "ace", _("ACE")
+        SYSTEM = "system", _("System")
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events")
+    dimension = models.CharField(max_length=8, choices=Dimension.choices)
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24, blank=True)
+    actor = models.CharField(max_length=8, choices=Actor.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(db_index=True)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["shipment", "at", "id"]
+
+    def __str__(self):
+        return f"{self.dimension}: {self.from_state} → {self.to_state}"

@@ -1,0 +1,37 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import Organization
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_cfs_needs_a_served_airport_and_a_firms_code():
+    org = Organization(slug="x", name="X", kind="cfs", airport="ORD", firms_code="")
+    with pytest.raises(ValidationError) as caught:
+        org.full_clean()
+    assert {"airport", "firms_code"} <= set(caught.value.message_dict)
+
+
+@pytest.mark.parametrize("code", ["L10", "l101", "L10!", "L1011"])
+def test_a_firms_code_is_four_capital_letters_or_digits(code):
+    org = Organization(slug="x", name="X", kind="cfs", airport="LAX", firms_code=code)
+    with pytest.raises(ValidationError):
+        org.full_clean()
+
+
+def test_a_valid_cfs_passes():
+    Organization(slug="x", name="X", kind="cfs", airport="LAX", firms_code="L101").full_clean()
+
+
+def test_only_a_forwarder_has_a_default_broker(broker_org):
+    org = Organization(slug="x", name="X", kind="cfs", airport="LAX", firms_code="L101", default_broker=broker_org)
+    with pytest.raises(ValidationError) as caught:
+        org.full_clean()
+    assert "default_broker" in caught.value.message_dict
+
+
+def test_a_broker_needs_its_filer_code():
+    with pytest.raises(ValidationError) as caught:
+        Organization(slug="x", name="X", kind="broker").full_clean()
+    assert "filer_code" in caught.value.message_dict

@@ -1,0 +1,67 @@
+"""The frame of the project: vendored front-end, translations, docker-compose, no CDN."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_front_end_libraries_are_vendored_and_no_template_loads_from_a_cdn():
+    for path in ["bootstrap/bootstrap.min.css", "bootstrap/bootstrap.bundle.min.js", "htmx/htmx.min.js", "chartjs/chart.umd.min.js"]:
+        assert (ROOT / "static/vendor" / path).stat().st_size > 10_000
+    for template in (ROOT / "templates").rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"""(src|href)=["']https?://""", text), template
+
+
+def test_no_template_has_an_inline_script():
+    for template in (ROOT / "templates").rglob("*.html"):
+        for tag in re.findall(r"<script[^>]*>", template.read_text()):
+            assert "src=" in tag, f"inline script in {template}"
+
+
+def test_the_chinese_catalog_is_compiled_and_up_to_date():
+    po = ROOT / "locale/zh_Hans/LC_MESSAGES/django.po"
+    mo = ROOT / "locale/zh_Hans/LC_MESSAGES/django.mo"
+    assert mo.exists(), "run make messages"
+    import gettext
+
+    catalog = gettext.GNUTranslations(mo.open("rb"))
+    translated = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"', po.read_text(), re.M)
+    assert len(translated) > 50
+    for msgid, msgstr in translated:
+        assert catalog.gettext(msgid.replace('\\"', '"')) == msgstr.replace('\\"', '"'), msgid
+
+
+@pytest.mark.django_db
+def test_the_login_page_speaks_chinese_when_asked(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "登录" in response.content.decode()
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Log in to Calista" in response.content.decode()
+
+
+def test_docker_compose_describes_the_production_shape():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis", "minio"} <= set(services)
+    command = services["web"]["command"]
+    assert "gunicorn" in (" ".join(command) if isinstance(command, list) else command)
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["CELERY_BROKER_URL"].startswith("redis://")
+        assert environment["STORAGE_BACKEND"] == "s3"
+        assert "postgres" in services[name]["depends_on"] and "redis" in services[name]["depends_on"]
+
+
+def test_the_readme_documents_every_setting_and_both_commands():
+    from calista.env import VARIABLES
+
+    readme = (ROOT / "README.md").read_text()
+    assert "make run" in readme and "make test" in readme
+    missing = [name for name in VARIABLES if f"`{name}`" not in readme]
+    assert not missing, f"README's configuration table lacks {missing}"
