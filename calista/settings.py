@@ -244,6 +244,11 @@ MANIFEST_MAX_BYTES = env.int("MANIFEST_MAX_BYTES", 50 * 1024 * 1024, minimum=102
 MANIFEST_MAX_RECORDS = env.int("MANIFEST_MAX_RECORDS", 200_000, minimum=1, help="Most data records in one manifest file.")
 SERVED_AIRPORTS = [code.upper() for code in env.list("SERVED_AIRPORTS", ["LAX", "SFO", "JFK", "ATL"], help="Airports the portal clears.")]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "shipments.uploadhandlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- REST framework -------------------------------------------------------

@@ -1,0 +1,265 @@
+"""Read a manifest file into a header and data records (manifest-csv.md §1 and §3).
+
+The extension decides: `.xlsx` is read as a workbook, anything else as delimited text
+(encoding and delimiter detected). File-level problems raise `FileProblem` with the
+spec's code; nothing here looks at the values of the rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from shipments.ingest.codes import message_for
+from shipments.ingest.columns import REQUIRED, canonical_for
+
+csv.field_size_limit(2**31 - 1)
+
+BINARY_SIGNATURES = (
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",  # OLE2: legacy .xls, .doc, encrypted .xlsx
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF87a",
+    b"GIF89a",
+    b"\x1f\x8b",
+)
+DELIMITERS = (",", ";", "\t")  # in the order that breaks ties
+
+
+class FileProblem(Exception):
+    """A file-level error: nothing from the file is stored."""
+
+    def __init__(self, errors: list[dict], warnings: list[dict] | None = None, **facts):
+        super().__init__(", ".join(e["code"] for e in errors))
+        self.errors = errors
+        self.warnings = warnings or []
+        self.facts = facts  # what was learnt before the problem: encoding, delimiter, records, columns
+
+
+def problem(code: str, columns: list[str] | None = None, **params) -> dict:
+    if columns is not None:
+        params.setdefault("columns", ", ".join(columns))
+    entry = {"code": code, "message": message_for(code, **params)}
+    if columns is not None:
+        entry["columns"] = columns
+    return entry
+
+
+@dataclass
+class Table:
+    """The records of a file: its header, and every non-blank data record with its spreadsheet row number."""
+
+    encoding: str | None
+    delimiter: str | None
+    header: list[str]
+    header_row: int
+    records: list[list[str]]
+    row_numbers: list[int]
+    columns: dict[str, int] = field(default_factory=dict)  # canonical name -> header position
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def column_headers(self) -> dict[str, str]:
+        return {name: self.header[index].strip() for name, index in self.columns.items()}
+
+
+Progress = Callable[[int], None]
+
+
+def _human_bytes(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def read_table(data: bytes, *, filename: str, encoding: str | None = None, max_bytes: int,
+               max_records: int, progress: Progress | None = None) -> Table:
+    """Read and check the file as a whole; raise FileProblem for any file-level error."""
+    if len(data) > max_bytes:
+        raise FileProblem([problem("F_TOO_LARGE", limit=_human_bytes(max_bytes))])
+    lower = filename.lower()
+    if lower.endswith(".xls"):
+        raise FileProblem([problem("F_NOT_TABULAR")])
+    if lower.endswith(".xlsx"):
+        records, numbers = _xlsx_records(data, max_records, progress)
+        return _table(records, numbers, encoding=None, delimiter=None, max_records=max_records)
+    text, detected = _decode(data, encoding)
+    delimiter = detect_delimiter(text)
+    records, numbers = _csv_records(text, delimiter, max_records, progress)
+    return _table(records, numbers, encoding=detected, delimiter=delimiter, max_records=max_records)
+
+
+def _decode(data: bytes, chosen: str | None) -> tuple[str, str]:
+    """Decode the bytes: the user's encoding if chosen, else BOM, strict UTF-8, strict GB18030."""
+    if data.startswith(BINARY_SIGNATURES):
+        raise FileProblem([problem("F_NOT_TABULAR")])
+    has_utf16_bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    chosen_codec = None
+    if chosen:
+        try:
+            chosen_codec = codecs.lookup(chosen).name
+        except LookupError:
+            raise FileProblem([problem("F_ENCODING")])
+    wide = chosen_codec is not None and chosen_codec.startswith(("utf-16", "utf-32"))
+    if b"\x00" in data and not has_utf16_bom and not wide:
+        raise FileProblem([problem("F_NOT_TABULAR")])
+    if chosen_codec:
+        try:
+            text = data.decode(chosen_codec)
+        except (UnicodeDecodeError, ValueError):
+            raise FileProblem([problem("F_ENCODING")], encoding=chosen_codec)
+        return text.removeprefix("\ufeff"), chosen_codec
+    if data.startswith(codecs.BOM_UTF8):
+        attempts = ["utf-8-sig"]
+    elif has_utf16_bom:
+        attempts = ["utf-16"]
+    else:
+        attempts = ["utf-8", "gb18030"]
+    for name in attempts:
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    raise FileProblem([problem("F_ENCODING")])
+
+
+_LINES = re.compile(r"[^\r\n]*")
+
+
+def detect_delimiter(text: str) -> str:
+    """The most frequent of , ; TAB outside quotes in the first line with anything else on it."""
+    for match in _LINES.finditer(text):
+        line = match.group()
+        if all(ch.isspace() or ch in ",;" for ch in line):
+            continue
+        counts = dict.fromkeys(DELIMITERS, 0)
+        quoted = False
+        for ch in line:
+            if ch == '"':
+                quoted = not quoted
+            elif not quoted and ch in counts:
+                counts[ch] += 1
+        best = max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first of equals: the tie order
+        return best if counts[best] else ","
+    return ","
+
+
+def _csv_records(text: str, delimiter: str, max_records: int, progress: Progress | None):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return _collect(enumerate(reader, start=1), max_records, progress)
+
+
+def _collect(numbered_rows, max_records: int, progress: Progress | None):
+    """Keep non-blank records with their row numbers; stop once over the record limit."""
+    records: list[list[str]] = []
+    numbers: list[int] = []
+    limit = max_records + 1  # the header plus the data records
+    for number, cells in numbered_rows:
+        if not any(cell.strip() for cell in cells):
+            continue
+        records.append(cells)
+        numbers.append(number)
+        if len(records) > limit:
+            raise FileProblem([problem("F_TOO_LARGE", limit=f"{max_records:,} rows")])
+        if progress and len(records) % 5000 == 0:
+            progress(len(records) - 1)
+    return records, numbers
+
+
+def _cell_text(value) -> str:
+    """A workbook cell as the text a user sees: integers without .0, floats shortest, dates as dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_records(data: bytes, max_records: int, progress: Progress | None):
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError, EOFError):
+        raise FileProblem([problem("F_NOT_TABULAR")])
+    except Exception:  # openpyxl raises assorted errors on damaged workbooks; each means "not readable"
+        raise FileProblem([problem("F_NOT_TABULAR")])
+    try:
+        if not workbook.worksheets:
+            raise FileProblem([problem("F_EMPTY")])
+        sheet = workbook.worksheets[0]
+
+        def numbered(rows):
+            for cells in rows:
+                number = next((c.row for c in cells if getattr(c, "row", None)), None)
+                if number is None:  # a row of empty cells: nothing to keep
+                    continue
+                yield number, [_cell_text(c.value) for c in cells]
+
+        try:
+            return _collect(numbered(sheet.iter_rows()), max_records, progress)
+        except FileProblem:
+            raise
+        except Exception:
+            raise FileProblem([problem("F_NOT_TABULAR")])
+    finally:
+        workbook.close()
+
+
+def _table(records, numbers, *, encoding, delimiter, max_records) -> Table:
+    facts = {"encoding": encoding, "delimiter": delimiter}
+    if not records:
+        raise FileProblem([problem("F_EMPTY")], records=0, **facts)
+    header, header_row = records[0], numbers[0]
+    data, data_numbers = records[1:], numbers[1:]
+    facts["records"] = len(data)
+    if len(data) > max_records:
+        raise FileProblem([problem("F_TOO_LARGE", limit=f"{max_records:,} rows")], **facts)
+
+    columns: dict[str, int] = {}
+    seen: dict[str, list[str]] = {}
+    warnings = []
+    for index, cell in enumerate(header):
+        written = cell.strip()
+        if not written:
+            continue
+        name = canonical_for(written)
+        if name is None:
+            warnings.append({"code": "W_UNKNOWN_COLUMN", "column": written})
+            continue
+        seen.setdefault(name, []).append(written)
+        columns.setdefault(name, index)
+    facts["columns"] = {name: header[index].strip() for name, index in columns.items()}
+
+    errors = []
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        errors.append(problem("F_MISSING_COLUMNS", columns=missing))
+    duplicated = [name for name, written in seen.items() if len(written) > 1]
+    if duplicated:
+        headers = "; ".join(" / ".join(seen[name]) for name in duplicated)
+        entry = problem("F_DUPLICATE_COLUMNS", headers=headers)
+        entry["columns"] = duplicated
+        errors.append(entry)
+    if not data:
+        errors.append(problem("F_EMPTY"))
+    if errors:
+        raise FileProblem(errors, warnings, **facts)
+    return Table(encoding=encoding, delimiter=delimiter, header=header, header_row=header_row,
+                 records=data, row_numbers=data_numbers, columns=columns, warnings=warnings)

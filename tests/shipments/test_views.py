@@ -1,0 +1,161 @@
+"""Upload pages, result page, error file, templates and help, as owner, colleague and outsider."""
+
+import csv
+import io
+
+import pytest
+
+from shipments.ingest.codes import CODES
+from shipments.models import Shipment, Upload
+
+pytestmark = pytest.mark.django_db
+
+
+def uploaded(client, upload_file, name="sample_small.csv", **kwargs) -> Upload:
+    response = upload_file(client, name, **kwargs)
+    assert response.status_code == 302, response.content[:500]
+    return Upload.objects.get(pk=int(response.url.rstrip("/").split("/")[-1]))
+
+
+def test_a_forwarder_uploads_a_file_and_sees_the_result(client, owner, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file)
+    upload.refresh_from_db()
+    assert upload.state == "done"
+    page = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert 'data-testid="count-valid">35<' in page
+    assert 'data-testid="count-invalid">25<' in page
+    assert "R_CURRENCY" in page and "Only US dollars (USD) are accepted." in page
+    assert Shipment.objects.filter(upload=upload).count() == 35
+
+
+def test_the_errors_can_be_filtered_by_code(client, owner, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file)
+    page = client.get(f"/uploads/{upload.pk}/?code=R_AIRPORT").content.decode()
+    assert page.count('class="badge text-bg-danger mono">R_AIRPORT') == 4
+    assert 'class="badge text-bg-danger mono">R_CURRENCY' not in page
+
+
+def test_the_result_page_speaks_chinese(client, owner, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file)
+    page = client.get(f"/uploads/{upload.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "只接受美元" in page
+
+
+def test_a_colleague_sees_the_upload_and_an_outsider_gets_404(client, owner, colleague, outsider, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file)
+    client.force_login(colleague)
+    for url in (f"/uploads/{upload.pk}/", f"/uploads/{upload.pk}/progress/", f"/uploads/{upload.pk}/errors/"):
+        assert client.get(url).status_code == 200, url
+    shipment = Shipment.objects.filter(upload=upload).first()
+    assert client.get(f"/shipments/{shipment.pk}/").status_code == 200
+    client.force_login(outsider)
+    for url in (f"/uploads/{upload.pk}/", f"/uploads/{upload.pk}/progress/", f"/uploads/{upload.pk}/errors/",
+                f"/shipments/{shipment.pk}/"):
+        assert client.get(url).status_code == 404, url
+    assert shipment.hawb not in client.get("/shipments/").content.decode()
+
+
+def test_the_broker_sees_its_clients_shipments_but_not_their_upload_pages(client, owner, broker_user, other_broker_user, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file)
+    shipment = Shipment.objects.filter(upload=upload).first()
+    client.force_login(broker_user)
+    assert client.get(f"/shipments/{shipment.pk}/").status_code == 200
+    assert client.get(f"/uploads/{upload.pk}/").status_code == 404
+    assert client.get("/uploads/new/").status_code == 403
+    client.force_login(other_broker_user)
+    assert client.get(f"/shipments/{shipment.pk}/").status_code == 404
+
+
+def test_the_error_file_has_the_failed_rows_an_errors_column_and_the_original_shape(client, owner, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file, "sample_chinese_gb18030.csv")
+    response = client.get(f"/uploads/{upload.pk}/errors/")
+    assert response["Content-Type"] == "text/csv; charset=gb18030"
+    rows = list(csv.reader(io.StringIO(response.content.decode("gb18030"))))
+    assert rows[0][0] == "主单号" and rows[0][-1] == "errors"
+    assert len(rows) == 1 + upload.rows_invalid
+    assert any("R_ZIP" in row[-1] for row in rows[1:])
+
+
+def test_a_file_refused_as_a_whole_stores_nothing_and_says_why(client, owner, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file, "notes.csv", data=b"%PDF-1.4 not a manifest")
+    upload.refresh_from_db()
+    assert upload.state == "failed"
+    assert not Shipment.objects.filter(upload=upload).exists()
+    page = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert "F_NOT_TABULAR" in page and "nothing from it was stored" in page
+
+
+def test_an_oversized_file_is_refused_on_the_form_and_nothing_is_stored(client, owner, upload_file, settings):
+    settings.MANIFEST_MAX_BYTES = 2048
+    client.force_login(owner)
+    response = upload_file(client, "big.csv", data=b"mawb,hawb\n" + b"1,2\n" * 4000)
+    assert response.status_code == 400
+    assert "over the limit" in response.content.decode()
+    assert not Upload.objects.exists()
+
+
+def test_the_same_file_uploaded_twice_is_recognised(client, owner, upload_file):
+    client.force_login(owner)
+    first = uploaded(client, upload_file)
+    second = uploaded(client, upload_file)
+    second.refresh_from_db()
+    assert second.duplicate_of_id == first.pk
+    assert second.rows_valid == 0
+    page = client.get(f"/uploads/{second.pk}/").content.decode()
+    assert "already uploaded" in page and "R_HAWB_EXISTS" in page
+
+
+@pytest.mark.parametrize(("language", "first_header"), [("en", "mawb"), ("zh", "主单号")])
+def test_the_templates_have_english_or_chinese_headers_that_the_portal_reads(client, owner, language, first_header):
+    from shipments.ingest.reader import read_table
+
+    client.force_login(owner)
+    response = client.get(f"/manifests/template-{language}.csv")
+    assert response.status_code == 200
+    content = response.content
+    assert content.decode("utf-8-sig").splitlines()[0].split(",")[0] == first_header
+    table = read_table(content, filename="t.csv", max_bytes=10**6, max_records=10)
+    assert len(table.columns) == 27 and not table.warnings
+
+
+def test_an_unknown_template_language_is_404(client, owner):
+    client.force_login(owner)
+    assert client.get("/manifests/template-fr.csv").status_code == 404
+
+
+def test_the_help_page_lists_every_column_and_every_code(client, owner):
+    from shipments.ingest.columns import COLUMNS
+
+    client.force_login(owner)
+    page = client.get("/manifests/help/").content.decode()
+    for code in CODES:
+        assert f'id="{code}"' in page, code
+    for column in COLUMNS:
+        assert column.name in page
+        for alias in column.aliases:
+            assert alias in page
+
+
+def test_the_shipment_page_explains_the_decision(client, owner, upload_file):
+    client.force_login(owner)
+    uploaded(client, upload_file, "sample_edge.csv")
+    shipment = Shipment.objects.get(hawb="SE0023")
+    page = client.get(f"/shipments/{shipment.pk}/").content.decode()
+    assert "DM_AGGREGATE_OVER" in page
+    assert "worth more than $800 together" in page
+    assert "Accepted from sample_edge.csv, row 27" in page
+
+
+def test_the_shipment_list_finds_a_parcel_by_hawb_or_mawb(client, owner, upload_file):
+    client.force_login(owner)
+    uploaded(client, upload_file)
+    assert "SM00000002" in client.get("/shipments/?q=sm00000002").content.decode()
+    page = client.get("/shipments/?q=160-38747531").content.decode()
+    assert "SM00000002" in page and "SM00000060" not in page
