@@ -14,7 +14,8 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from customs.models import DutyRate, FeeRate, PgaPrefix, PolicyLimit, PolicyRule, RegimePin, VagueTerm
@@ -92,7 +93,7 @@ def consignee_keys(name: pd.Series, address1: pd.Series, zip_code: pd.Series) ->
         return series.str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
 
     identity = clean(name) + "|" + clean(address1) + "|" + clean(zip_code.str[:5])
-    hashed = [hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest() for text in identity]
+    hashed = [hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest() for text in identity.tolist()]
     return pd.Series(hashed, index=identity.index, dtype=object)
 
 
@@ -134,7 +135,9 @@ def decide(frame: pd.DataFrame, *, snap: Snapshot, day_totals: np.ndarray, conve
     eligible = reason == "DM_ELIGIBLE"
     formal = ~eligible & (conveyance_totals > informal)
     entry_type = np.where(eligible, ENTRY_86, np.where(formal, ENTRY_01, ENTRY_11))
-    reasons = [[r, "INFORMAL_LIMIT_OVER"] if f else [r] for r, f in zip(reason.tolist(), formal.tolist(), strict=True)]
+    shared: dict[tuple, list] = {}  # one list per distinct verdict, shared by its rows (read-only)
+    reasons = [shared.get((r, f)) or shared.setdefault((r, f), [r, "INFORMAL_LIMIT_OVER"] if f else [r])
+               for r, f in zip(reason.tolist(), formal.tolist(), strict=True)]
 
     result = pd.DataFrame(index=frame.index)
     result["entry_type"] = entry_type
@@ -152,11 +155,14 @@ def pga_flags(hts: pd.Series, days: pd.Series, snap: Snapshot) -> list[list[str]
     for row in snap.pga:
         hit = _active(row, days) & _starts_with_any(hts, [row.hts_prefix])
         agencies[row.agency] = agencies.get(row.agency, np.zeros(len(hts), dtype=bool)) | hit
-    flags: list[list[str]] = [[] for _ in range(len(hts))]
-    for agency, mask in agencies.items():
-        for index in np.flatnonzero(mask):
-            flags[index].append(agency)
-    return flags
+    if not agencies:
+        return [[] for _ in range(len(hts))]
+    names = list(agencies)
+    combined = np.zeros(len(hts), dtype=np.int64)  # a bit per agency, in table order
+    for bit, name in enumerate(names):
+        combined |= agencies[name].astype(np.int64) << bit
+    shared = {code: [name for bit, name in enumerate(names) if code >> bit & 1] for code in np.unique(combined).tolist()}
+    return [shared[code] for code in combined.tolist()]
 
 
 def _rate(hts: pd.Series, days: pd.Series, rows: list) -> np.ndarray:
@@ -174,7 +180,7 @@ def _rate(hts: pd.Series, days: pd.Series, rows: list) -> np.ndarray:
 def estimates(frame, days, entry_type, conveyance_totals, snap) -> tuple[list, list]:
     """Duty (base rate plus any additional rate for the origin) and this shipment's share of its entry's MPF.
 
-    Estimates only, shown for Type 11 and 01; None for Type 86.
+    Estimates only, for Type 11 and 01, in dollars rounded to cents; NaN for Type 86.
     """
     hts = frame["hts_code"].astype(str)
     origin = frame["country_of_origin"].astype(str)
@@ -201,21 +207,21 @@ def estimates(frame, days, entry_type, conveyance_totals, snap) -> tuple[list, l
     entry_fee = np.where(entry_type == ENTRY_11, informal_fee,
                          np.clip(conveyance_totals * formal_rate, formal_min, formal_max))
     mpf = entry_fee * share
-    decided = entry_type != ENTRY_86
-    return (
-        [_money(d) if k else None for d, k in zip(duty, decided, strict=True)],
-        [_money(m) if k else None for m, k in zip(mpf, decided, strict=True)],
-    )
+    type86 = entry_type == ENTRY_86
+    return np.where(type86, np.nan, np.round(duty, 2)), np.where(type86, np.nan, np.round(mpf, 2))
 
 
-def _money(amount: float) -> Decimal:
-    return Decimal(str(round(float(amount) + 0.0, 2))).quantize(Decimal("0.01"))
+def money(amount: float) -> Decimal | None:
+    """A float estimate as dollars and cents for a DecimalField (None for NaN: no estimate)."""
+    if amount is None or np.isnan(amount):
+        return None
+    return Decimal(f"{amount:.2f}")
 
 
 # --- Totals across the portal ------------------------------------------------------------------
 
 
-def portal_totals(keys: pd.Series, days: pd.Series):
+def portal_totals(keys: pd.Series, days: pd.Series) -> tuple[dict, dict]:
     """Sums of value of every live shipment the portal holds, per (consignee, day) and (consignee, flight, day).
 
     Deliberately across every forwarder: the law counts the person, not the forwarder. Only
@@ -223,43 +229,56 @@ def portal_totals(keys: pd.Series, days: pd.Series):
     """
     from shipments.models import CustomsStatus, Shipment
 
-    pairs = pd.DataFrame({"key": keys, "day": days.dt.date}).dropna().drop_duplicates()
+    key_list = sorted(set(keys.tolist()))
+    day_list = sorted(set(days.dropna().dt.date.tolist()))
     day_sum: dict[tuple, float] = {}
     flight_sum: dict[tuple, float] = {}
-    if pairs.empty:
+    if not key_list or not day_list:
         return day_sum, flight_sum
-    live = Shipment.objects.exclude(status=CustomsStatus.CANCELLED)
-    for chunk_start in range(0, len(pairs), 2000):
-        chunk = pairs.iloc[chunk_start:chunk_start + 2000]
-        query = live.filter(consignee_key__in=set(chunk["key"]), arrival_date__in=set(chunk["day"]))
-        for key, day, flight, value in query.values_list("consignee_key", "arrival_date", "flight_number", "value_usd").iterator(
-                chunk_size=5000):
-            day_sum[(key, day)] = day_sum.get((key, day), 0.0) + float(value)
-            flight_sum[(key, flight, day)] = flight_sum.get((key, flight, day), 0.0) + float(value)
+    if connection.vendor == "postgresql":
+        table = Shipment._meta.db_table  # the model's own name, not input
+        query = (f"SELECT consignee_key, arrival_date, flight_number, SUM(value_usd) FROM {table} "  # noqa: S608
+                 "WHERE consignee_key = ANY(string_to_array(%s, ',')) AND arrival_date = ANY(%s) AND status <> %s "
+                 "GROUP BY consignee_key, arrival_date, flight_number")
+        with connection.cursor() as cursor:
+            cursor.execute(query, [",".join(key_list), day_list, CustomsStatus.CANCELLED])  # keys are hex: no commas
+            found = cursor.fetchall()
+    else:
+        found = []
+        live = Shipment.objects.exclude(status=CustomsStatus.CANCELLED).order_by()
+        for start in range(0, len(key_list), 500):
+            found += list(live.filter(consignee_key__in=key_list[start:start + 500], arrival_date__in=day_list)
+                          .values_list("consignee_key", "arrival_date", "flight_number").annotate(total=Sum("value_usd")))
+    for key, day, flight, value in found:
+        day_sum[(key, day)] = day_sum.get((key, day), 0.0) + float(value)
+        flight_sum[(key, flight, day)] = flight_sum.get((key, flight, day), 0.0) + float(value)
     return day_sum, flight_sum
 
 
-def totals_for(frame: pd.DataFrame, *, include_rows: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def totals_for(frame: pd.DataFrame, *, include_rows: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Consignee-day and consignee-conveyance totals of each row, counted across the portal.
 
     include_rows: the rows are new (not yet stored), so their own values are added to what the
     portal holds; False when the rows are stored shipments, already in the portal's sums.
+    The third array says which rows' consignee already had parcels that day on the portal.
     """
+    n = len(frame)
     day = frame["arrival_date"]
-    by_day = np.zeros(len(frame))
-    by_flight = np.zeros(len(frame))
-    if include_rows:
+    by_day, by_flight, held = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+    if include_rows and n:
         by_day = frame.groupby([frame["consignee_key"], day])["value_usd"].transform("sum").to_numpy(dtype=float)
         by_flight = frame.groupby([frame["consignee_key"], frame["flight_number"], day])["value_usd"].transform("sum").to_numpy(dtype=float)
-    if len(frame):
+    if n:
         day_sum, flight_sum = portal_totals(frame["consignee_key"], day)
         if day_sum:
-            dates = day.dt.date
-            by_day = by_day + np.array([day_sum.get((k, d), 0.0) for k, d in zip(frame["consignee_key"], dates, strict=True)])
-            by_flight = by_flight + np.array([
-                flight_sum.get((k, f, d), 0.0) for k, f, d in zip(frame["consignee_key"], frame["flight_number"], dates, strict=True)
-            ])
-    return by_day, by_flight
+            dates = day.dt.date.tolist()
+            keys = frame["consignee_key"].tolist()
+            flights = frame["flight_number"].tolist()
+            portal_day = np.array([day_sum.get((k, d), np.nan) for k, d in zip(keys, dates, strict=True)])
+            held = ~np.isnan(portal_day)
+            by_day = by_day + np.nan_to_num(portal_day)
+            by_flight = by_flight + np.array([flight_sum.get((k, f, d), 0.0) for k, f, d in zip(keys, flights, dates, strict=True)])
+    return by_day, by_flight, held
 
 
 def reason_text(code: str) -> str:

@@ -31,7 +31,7 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
         return 0
     frame["arrival_date"] = pd.to_datetime(frame["arrival_date"])
     frame["value_usd"] = frame["value_usd"].astype(float)
-    day_totals, conveyance_totals = policy.totals_for(frame, include_rows=False)
+    day_totals, conveyance_totals, _held = policy.totals_for(frame, include_rows=False)
     verdict = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals)
     changed = [
         i for i in range(len(frame))
@@ -45,7 +45,7 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
     for i in changed:
         shipment = Shipment(
             id=int(frame["id"].iat[i]), entry_type=verdict["entry_type"].iat[i], reasons=verdict["reasons"].iat[i],
-            duty_estimate_usd=verdict["duty_estimate"].iat[i], mpf_estimate_usd=verdict["mpf_estimate"].iat[i],
+            duty_estimate_usd=policy.money(verdict["duty_estimate"].iat[i]), mpf_estimate_usd=policy.money(verdict["mpf_estimate"].iat[i]),
             day_total_usd=round(float(day_totals[i]), 2), conveyance_total_usd=round(float(conveyance_totals[i]), 2),
             decided_at=now,
         )

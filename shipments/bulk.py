@@ -1,80 +1,90 @@
 """Insert many rows fast: PostgreSQL COPY where available, bulk_create elsewhere (SQLite).
 
-Used by the ingest to store tens of thousands of shipments and their events in one
-short transaction. Ids are taken from the table's sequence first, so the events
-can point at shipments that COPY itself does not return.
+Rows come as an Arrow table whose column names are the model's attribute names
+(`manifest_id`, not `manifest`). On PostgreSQL the table is written as CSV in chunks
+into one COPY, so the server stores a chunk while Python prepares the next.
+JSON columns hold JSON text already.
 """
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from django.db import connection, models
 
-CHUNK = 5000
+CHUNK = 10_000
 
 
 def uses_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _copy_value(value):
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def repeat(value, count: int, kind: pa.DataType | None = None) -> pa.Array:
+    """One value `count` times (a constant column)."""
+    return pa.repeat(pa.scalar(value, type=kind or pa.string()), count)
 
 
-def reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    """`count` fresh primary keys from the model's sequence (PostgreSQL)."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
+def next_ids(model: type[models.Model], count: int) -> pa.Array:
+    """Fresh primary keys for `count` rows, so that rows inserted by COPY can be referred to at once.
 
-
-def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence],
-                progress: Callable[[int], None] | None = None) -> None:
-    """Insert rows (values in `columns` order, `id` included) in chunks; report the count after each chunk."""
-    if not rows:
-        return
-    if uses_copy():
-        table = connection.ops.quote_name(model._meta.db_table)
-        names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
-        json_columns = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), models.JSONField)]
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            for start in range(0, len(rows), CHUNK):
-                with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows[start:start + CHUNK]:
-                        if json_columns:
-                            row = list(row)
-                            for i in json_columns:
-                                row[i] = _copy_value(row[i])
-                        copy.write_row(row)
-                if progress:
-                    progress(min(len(rows), start + CHUNK))
-        return
-    fields = [model._meta.get_field(c).attname for c in columns]
-    for start in range(0, len(rows), CHUNK):
-        model.objects.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows[start:start + CHUNK]],
-                                  batch_size=500)
-        if progress:
-            progress(min(len(rows), start + CHUNK))
-
-
-def next_ids(model: type[models.Model], count: int) -> list[int]:
-    """Fresh primary keys for `count` rows: from the sequence on PostgreSQL, after the current maximum elsewhere.
-
-    Outside PostgreSQL the caller must hold the database's write lock (SQLite's IMMEDIATE
-    transactions do), so that no one else takes the same numbers.
+    PostgreSQL: taken from the table's sequence. Elsewhere: after the current maximum; the
+    caller holds the database's write lock (SQLite's IMMEDIATE transactions do).
     """
     if count == 0:
-        return []
+        return pa.array([], type=pa.int64())
     if uses_copy():
-        return reserve_ids(model, count)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           [model._meta.db_table, count])
+            return pa.array([row[0] for row in cursor.fetchall()], type=pa.int64())
     top = model.objects.aggregate(top=models.Max("id"))["top"] or 0
-    return list(range(top + 1, top + 1 + count))
+    return pa.array(range(top + 1, top + 1 + count), type=pa.int64())
 
+
+def insert_table(model: type[models.Model], table: pa.Table, progress: Callable[[int], None] | None = None,
+                 meanwhile: Callable[[], object] | None = None):
+    """Insert every row of `table`; report the number inserted after each chunk.
+
+    `meanwhile`, if given, runs while the server is still storing the rows (PostgreSQL: the
+    chunks are queued to a writer thread), and its result is returned: other work overlaps
+    with the database's.
+    """
+    result = None
+    if table.num_rows == 0:
+        return meanwhile() if meanwhile else None
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    if uses_copy():
+        from psycopg.copy import QueuedLibpqWriter
+
+        names = ", ".join(connection.ops.quote_name(fields[name].column) for name in table.column_names)
+        sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        options = pacsv.WriteOptions(include_header=False)
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(sql, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+                done = 0
+                for batch in table.to_batches(max_chunksize=CHUNK):
+                    buffer = io.BytesIO()
+                    pacsv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
+                    copy.write(buffer.getvalue())
+                    done += batch.num_rows
+                    if progress:
+                        progress(done)
+                if meanwhile:
+                    result = meanwhile()
+        return result
+    json_columns = [name for name in table.column_names if isinstance(fields[name], models.JSONField)]
+    done = 0
+    for batch in table.to_batches(max_chunksize=CHUNK):
+        rows = batch.to_pylist()
+        for row in rows:
+            for name in json_columns:
+                row[name] = json.loads(row[name])
+        model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
+        done += batch.num_rows
+        if progress:
+            progress(done)
+    return meanwhile() if meanwhile else None

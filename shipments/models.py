@@ -147,10 +147,15 @@ class Shipment(models.Model):
     manifest = models.ForeignKey(Manifest, on_delete=models.PROTECT, related_name="shipments")
     upload = models.ForeignKey(Upload, null=True, blank=True, on_delete=models.SET_NULL, related_name="shipments")
     row = models.PositiveIntegerField(default=0)
-    # Tenancy, copied from the manifest so that every scoped query is one indexed filter.
-    forwarder = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
-    broker = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    cfs = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Tenancy, copied from the manifest so that every scoped query is one indexed filter. The manifest's
+    # own foreign keys guard these; the copies carry no constraint or index of their own (the composite
+    # indexes below start with them) so that storing 50,000 shipments stays fast.
+    forwarder = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+",
+                                  db_constraint=False, db_index=False)
+    broker = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               db_constraint=False, db_index=False)
+    cfs = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                            db_constraint=False, db_index=False)
 
     mawb = models.CharField(_("MAWB"), max_length=11)
     hawb = models.CharField(_("HAWB"), max_length=12)
@@ -178,7 +183,7 @@ class Shipment(models.Model):
     weight_kg = models.DecimalField(max_digits=14, decimal_places=3)
     weight_original = models.TextField(help_text="The weight and unit as written in the file.")
     value_usd = models.DecimalField(max_digits=14, decimal_places=2)
-    original = models.JSONField(default=list, help_text="The row's cells as written, in the order of the upload's header.")
+    original = models.JSONField(default=dict, help_text="The text as written of the fields the portal normalises, by column.")
 
     # The customs decision (customs/policy.py).
     consignee_key = models.CharField(max_length=40, help_text="Hash of the normalised consignee identity, for aggregation.")
@@ -236,9 +241,12 @@ class ShipmentEvent(models.Model):
     from_state = models.CharField(max_length=24, blank=True)
     to_state = models.CharField(max_length=24, blank=True)
     actor = models.CharField(max_length=8, choices=Actor.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    at = models.DateTimeField(db_index=True)
+    # Who acted; no database constraint, so that events stay as written and bulk inserts stay fast.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                             db_constraint=False, db_index=False)
+    organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.DO_NOTHING,
+                                     related_name="+", db_constraint=False, db_index=False)
+    at = models.DateTimeField()
     message = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 

@@ -11,12 +11,17 @@ two uploads never count each other's parcels twice or store the same HAWB twice.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import time
 import uuid
 from datetime import date
 from pathlib import PurePath
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -24,23 +29,13 @@ from django.utils import timezone
 from accounts.models import Organization
 from customs.services import decisions_refresh
 from shipments import lifecycle
-from shipments.bulk import insert_rows, next_ids
+from shipments.bulk import insert_table, next_ids, repeat
 from shipments.ingest.pipeline import Evaluation, file_part, manifest_evaluate, portal_checks_apply, summary_part
 from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent, Upload, UploadRowError
 from shipments.progress import progress_set
 
 log = logging.getLogger(__name__)
 INGEST_LOCK = 73_217_001  # PostgreSQL advisory lock id: one ingest stores at a time
-
-SHIPMENT_COLUMNS = (
-    "id", "manifest", "upload", "row", "forwarder", "broker", "cfs", "mawb", "hawb", "origin_airport", "destination_airport",
-    "flight_number", "arrival_date", "shipper_name", "shipper_address", "shipper_city", "shipper_country", "consignee_name",
-    "consignee_address1", "consignee_address2", "consignee_city", "consignee_state", "consignee_zip", "consignee_country",
-    "consignee_phone", "consignee_email", "description", "hts_code", "country_of_origin", "pieces", "weight_kg",
-    "weight_original", "value_usd", "original", "consignee_key", "entry_type", "reasons", "pga", "day_total_usd",
-    "conveyance_total_usd", "duty_estimate_usd", "mpf_estimate_usd", "decided_at", "status", "custody", "status_changed_at",
-    "created_at",
-)
 
 
 def upload_create(*, forwarder: Organization, user, file, name: str, encoding: str = "", queue: bool = True) -> Upload:
@@ -72,8 +67,23 @@ def _read(upload: Upload) -> bytes:
         return handle.read()
 
 
-def manifest_ingest(*, upload_id: int, today: date | None = None) -> Evaluation | None:
+class _Clock:
+    """Seconds spent per phase, for `make bench` (a plain dict the caller passes in)."""
+
+    def __init__(self, timings: dict | None):
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+        self.last = now
+
+
+def manifest_ingest(*, upload_id: int, today: date | None = None, timings: dict | None = None) -> Evaluation | None:
     """Ingest one upload. Safe to run twice: a finished upload is left alone; an interrupted one starts over."""
+    clock = _Clock(timings)
     upload = Upload.objects.select_related("forwarder__default_broker", "uploaded_by").get(pk=upload_id)
     if upload.is_finished:
         return None
@@ -84,6 +94,7 @@ def manifest_ingest(*, upload_id: int, today: date | None = None) -> Evaluation 
 
     evaluation = manifest_evaluate(_read(upload), filename=upload.original_name, encoding=upload.requested_encoding or None,
                                    today=today, progress=progress, against_portal=False)
+    clock.lap("read_check")
     if evaluation.problem is not None:
         _finish(upload, evaluation, Upload.State.FAILED)
         return evaluation
@@ -94,10 +105,14 @@ def manifest_ingest(*, upload_id: int, today: date | None = None) -> Evaluation 
                 return None
             _take_ingest_lock()
             portal_checks_apply(evaluation, known_manifests=_known_manifests(upload.forwarder, evaluation))
-            stored = _store(upload, evaluation, progress)
-            decisions_refresh(keys=set(evaluation.decided["consignee_key"]),
-                              days={d.date() for d in evaluation.decided["arrival_date"]}, skip_upload=upload.pk)
+            clock.lap("decide")
+            stored = _store(upload, evaluation, progress, clock)
+            touched = evaluation.decided[evaluation.decided["portal_held"]]
+            decisions_refresh(keys=set(touched["consignee_key"]), days={d.date() for d in touched["arrival_date"]},
+                              skip_upload=upload.pk)
+            clock.lap("refresh")
             _finish(upload, evaluation, Upload.State.DONE, stored=stored)
+        clock.lap("commit")
     except OperationalError:
         raise  # the database went away: the task retries from the start
     except Exception as exc:
@@ -150,41 +165,24 @@ def _manifests_for(upload: Upload, decided) -> dict[str, Manifest]:
     return existing
 
 
-def _store(upload: Upload, evaluation: Evaluation, progress) -> int:
+def _store(upload: Upload, evaluation: Evaluation, progress, clock: _Clock) -> int:
     """Shipments, their first events, the MAWBs and the failed rows, in bulk."""
-    checked, decided, decisions = evaluation.checked, evaluation.decided, evaluation.decisions
-    now = timezone.now()
+    decided = evaluation.decided
     _store_row_errors(upload, evaluation)
     if decided.empty:
         return 0
     manifests = _manifests_for(upload, decided)
-    values = checked.values.loc[decided.index]
-    row_numbers = [checked.rows[i] for i in decided.index]
+    now = timezone.now()
     ids = next_ids(Shipment, len(decided))
-    n = len(decided)
-    manifest_of = [manifests[m] for m in decided["mawb"]]
-    custody = [m.custody if m.custody in (Custody.AWAITING_ARRIVAL, Custody.AT_TERMINAL) else Custody.AWAITING_ARRIVAL
-               for m in manifest_of]
-    columns = [
-        ids, [m.pk for m in manifest_of], [upload.pk] * n, row_numbers, [upload.forwarder_id] * n,
-        [m.broker_id for m in manifest_of], [m.cfs_id for m in manifest_of],
-        decided["mawb"], decided["hawb"], decided["origin_airport"], decided["destination_airport"], decided["flight_number"],
-        decided["arrival_date"].dt.date, values["shipper_name"], values["shipper_address"], values["shipper_city"],
-        decided["shipper_country"], values["consignee_name"], values["consignee_address1"], values["consignee_address2"],
-        values["consignee_city"], decided["consignee_state"], decided["consignee_zip"], decided["consignee_country"],
-        values["consignee_phone"], values["consignee_email"], values["description"], decided["hts_code"],
-        decided["country_of_origin"], decided["pieces"].astype(int), decided["weight_kg"].map("{:.3f}".format),
-        decided["weight_original"], decided["value_usd"].map("{:.2f}".format),
-        [list(checked.table.records[i]) for i in decided.index], decided["consignee_key"], decisions["entry_type"],
-        decisions["reasons"], decisions["pga"], decided["day_total"].map("{:.2f}".format),
-        decided["conveyance_total"].map("{:.2f}".format), decisions["duty_estimate"], decisions["mpf_estimate"],
-        [now] * n, [CustomsStatus.RECEIVED.value] * n, custody, [now] * n, [now] * n,
-    ]
-    rows = list(zip(*[list(column) for column in columns], strict=True))
-    total = len(rows)
-    insert_rows(Shipment, SHIPMENT_COLUMNS, rows, progress=lambda done: progress("store", done // 2, total))
-    event_rows = lifecycle.received_event_rows(shipment_ids=ids, rows=row_numbers, upload=upload, at=now)
-    insert_rows(ShipmentEvent, lifecycle.EVENT_COLUMNS, event_rows, progress=lambda done: progress("store", total // 2 + done // 2, total))
+    table = _shipments_table(upload, evaluation, manifests, ids, now)
+    clock.lap("store_prepare")
+    total = table.num_rows
+    rows = table.column("row")
+    events = insert_table(Shipment, table, progress=lambda done: progress("store", done * 3 // 4, total),
+                          meanwhile=lambda: lifecycle.received_events(shipment_ids=ids, rows=rows, upload=upload, at=now))
+    clock.lap("store_shipments")
+    insert_table(ShipmentEvent, events, progress=lambda done: progress("store", total * 3 // 4 + done // 4, total))
+    clock.lap("store_events")
     counts = decided.groupby("mawb").agg(pieces=("pieces", "sum"), shipments=("hawb", "size"))
     for mawb, count in counts.iterrows():
         Manifest.objects.filter(pk=manifests[mawb].pk).update(
@@ -193,20 +191,130 @@ def _store(upload: Upload, evaluation: Evaluation, progress) -> int:
     return total
 
 
+def text(series) -> pa.Array:
+    """A pandas string column as an Arrow string array."""
+    return pa.array(series, type=pa.string())
+
+
+# The fields normalisation may change. Where it did, the text as written is kept in `original`.
+# On a valid row each is made of letters, digits, spaces and . , - / $ only, so it is JSON text as it is.
+ORIGINAL_FIELDS = ("mawb", "hawb", "origin_airport", "destination_airport", "flight_number", "arrival_date", "shipper_country",
+                   "consignee_state", "consignee_zip", "consignee_country", "hts_code", "country_of_origin", "pieces", "value",
+                   "currency")
+
+
+def _originals(values, decided) -> pa.Array:
+    """Per row, a JSON object of the fields whose text as written differs from the value stored."""
+    stored = {
+        **{name: text(decided[name]) for name in ORIGINAL_FIELDS if name not in ("arrival_date", "pieces", "value", "currency")},
+        "arrival_date": pc.cast(pa.array(decided["arrival_date"]).cast(pa.date32()), pa.string()),
+        "pieces": pc.cast(pa.array(decided["pieces"].astype("int64")), pa.string()),
+        "value": pc.cast(pa.array(decided["value_usd"]), pa.string()),
+        "currency": repeat("USD", len(decided)),
+    }
+    parts = []
+    for name in ORIGINAL_FIELDS:
+        written = text(values[name])
+        differs = pc.fill_null(pc.not_equal(written, stored[name]), True)
+        if name in ("consignee_country", "currency"):
+            differs = pc.and_(differs, pc.not_equal(written, ""))  # a blank optional value took its default
+        parts.append(pc.if_else(differs, pc.binary_join_element_wise(f',"{name}":"', written, '"', ""), ""))
+    joined = pc.binary_join_element_wise(*parts, "")
+    objects = pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(joined, 1), "}", "")
+    if pc.any(pc.match_substring_regex(objects, r'[\\\x00-\x1f]')).as_py():  # never on valid rows; be safe anyway
+        objects = pa.array([json.dumps({f: values[f].iat[i] for f in ORIGINAL_FIELDS}) for i in range(len(values))])
+    return objects
+
+
+def _json_texts(lists) -> pa.Array:
+    """Lists (reasons, PGA flags) as JSON text; there are only a handful of distinct lists."""
+    cache: dict[tuple, str] = {}
+    return pa.array([cache.get(t) or cache.setdefault(t, json.dumps(list(t))) for t in map(tuple, lists)], type=pa.string())
+
+
+def _shipments_table(upload: Upload, evaluation: Evaluation, manifests: dict[str, Manifest], ids: pa.Array, now) -> pa.Table:
+    decided, decisions = evaluation.decided, evaluation.decisions
+    values = evaluation.checked.values.loc[decided.index]
+    n = len(decided)
+    by_mawb = decided["mawb"]
+    early = (Custody.AWAITING_ARRIVAL, Custody.AT_TERMINAL)
+
+    codes, mawbs = pd.factorize(by_mawb)  # each row's MAWB as a position in `mawbs`
+
+    def per_manifest(attribute):
+        return pa.array([getattr(manifests[m], attribute) for m in mawbs], type=pa.int64()).take(pa.array(codes))
+
+    def const(value, kind=None):
+        return repeat(value, n, kind)
+
+    def money(column, places=2):
+        return pa.array(np.round(np.asarray(column, dtype="float64"), places), from_pandas=True)
+
+    stamp = pa.timestamp("us", tz="UTC")
+    columns = {
+        "id": ids,
+        "manifest_id": per_manifest("pk"),
+        "upload_id": const(upload.pk, pa.int64()),
+        "row": pa.array([evaluation.checked.rows[i] for i in decided.index], type=pa.int64()),
+        "forwarder_id": const(upload.forwarder_id, pa.int64()),
+        "broker_id": per_manifest("broker_id"),
+        "cfs_id": per_manifest("cfs_id"),
+        "mawb": text(decided["mawb"]), "hawb": text(decided["hawb"]),
+        "origin_airport": text(decided["origin_airport"]), "destination_airport": text(decided["destination_airport"]),
+        "flight_number": text(decided["flight_number"]),
+        "arrival_date": pa.array(decided["arrival_date"]).cast(pa.date32()),
+        "shipper_name": text(values["shipper_name"]), "shipper_address": text(values["shipper_address"]),
+        "shipper_city": text(values["shipper_city"]), "shipper_country": text(decided["shipper_country"]),
+        "consignee_name": text(values["consignee_name"]), "consignee_address1": text(values["consignee_address1"]),
+        "consignee_address2": text(values["consignee_address2"]), "consignee_city": text(values["consignee_city"]),
+        "consignee_state": text(decided["consignee_state"]), "consignee_zip": text(decided["consignee_zip"]),
+        "consignee_country": text(decided["consignee_country"]), "consignee_phone": text(values["consignee_phone"]),
+        "consignee_email": text(values["consignee_email"]), "description": text(values["description"]),
+        "hts_code": text(decided["hts_code"]), "country_of_origin": text(decided["country_of_origin"]),
+        "pieces": pa.array(decided["pieces"].astype("int64")),
+        "weight_kg": money(decided["weight_kg"], 3),
+        "weight_original": text(decided["weight_original"]),
+        "value_usd": money(decided["value_usd"]),
+        "original": _originals(values, decided),
+        "consignee_key": pa.array(decided["consignee_key"], type=pa.string()),
+        "entry_type": pa.array(decisions["entry_type"], type=pa.string()),
+        "reasons": _json_texts(decisions["reasons"]),
+        "pga": _json_texts(decisions["pga"]),
+        "day_total_usd": money(decided["day_total"]),
+        "conveyance_total_usd": money(decided["conveyance_total"]),
+        "duty_estimate_usd": money(decisions["duty_estimate"]),
+        "mpf_estimate_usd": money(decisions["mpf_estimate"]),
+        "decided_at": const(now, stamp),
+        "status": const(CustomsStatus.RECEIVED.value),
+        "custody": pa.array([manifests[m].custody if manifests[m].custody in early else Custody.AWAITING_ARRIVAL.value
+                             for m in mawbs], type=pa.string()).take(pa.array(codes)),
+        "status_changed_at": const(now, stamp),
+        "created_at": const(now, stamp),
+    }
+    return pa.table(columns)
+
+
 def _store_row_errors(upload: Upload, evaluation: Evaluation) -> None:
+    """The failed rows with their cells as written, for the result page and the error file."""
     checked = evaluation.checked
     invalid = np.flatnonzero(~checked.valid)
-    norm = checked.norm
-    UploadRowError.objects.bulk_create([
-        UploadRowError(
-            upload=upload, row=checked.rows[i], mawb=norm["mawb_report"].iat[i], hawb=norm["hawb_report"].iat[i],
-            codes=" ".join(sorted({code for code, _ in checked.errors[i]})),
-            errors=[{"code": code, "column": column} for code, column in checked.errors[i]],
-            warnings=[{"code": code, "column": column} for code, column in checked.warnings[i]],
-            cells=list(checked.table.records[i]),
-        )
-        for i in invalid
-    ], batch_size=1000)
+    if not len(invalid):
+        return
+    mawbs, hawbs = checked.norm["mawb_report"].tolist(), checked.norm["hawb_report"].tolist()
+
+    def pairs(items):
+        return json.dumps([{"code": code, "column": column} for code, column in items])
+
+    insert_table(UploadRowError, pa.table({
+        "upload_id": repeat(upload.pk, len(invalid), pa.int64()),
+        "row": pa.array([checked.rows[i] for i in invalid], type=pa.int64()),
+        "mawb": pa.array([mawbs[i] for i in invalid], type=pa.string()),
+        "hawb": pa.array([hawbs[i] for i in invalid], type=pa.string()),
+        "codes": pa.array([" ".join(sorted({code for code, _ in checked.errors[i]})) for i in invalid], type=pa.string()),
+        "errors": pa.array([pairs(checked.errors[i]) for i in invalid], type=pa.string()),
+        "warnings": pa.array([pairs(checked.warnings[i]) for i in invalid], type=pa.string()),
+        "cells": pa.array([json.dumps(checked.table.records[i], ensure_ascii=False) for i in invalid], type=pa.string()),
+    }))
 
 
 def _finish(upload: Upload, evaluation: Evaluation, state: str, stored: int = 0) -> None:

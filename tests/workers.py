@@ -38,11 +38,11 @@ def broker_for_tests() -> tuple[str, dict]:
     if configured.startswith("redis"):
         return configured, {"visibility_timeout": 3600}
     folder = Path(settings.VAR_DIR) / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return "filesystem://", {
         "data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"), "store_processed": False,
+        "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"), "store_processed": False,
     }
 
 

@@ -100,9 +100,10 @@ def portal_checks_apply(evaluation: Evaluation, *, known_manifests: dict[str, di
 def decision_decide(evaluation: Evaluation) -> None:
     """Decide the valid rows, counting totals across this file and everything the portal holds."""
     frame = decision_frame(evaluation.checked)
-    day_totals, conveyance_totals = policy.totals_for(frame)
+    day_totals, conveyance_totals, held = policy.totals_for(frame)
     frame["day_total"] = day_totals
     frame["conveyance_total"] = conveyance_totals
+    frame["portal_held"] = held  # the consignee already had parcels that day: their decisions may change
     evaluation.decided = frame
     evaluation.decisions = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals)
 

@@ -161,7 +161,7 @@ def _collect(numbered_rows, max_records: int, progress: Progress | None):
     numbers: list[int] = []
     limit = max_records + 1  # the header plus the data records
     for number, cells in numbered_rows:
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():  # blank: every cell empty after trimming
             continue
         records.append(cells)
         numbers.append(number)
