@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/catalog.js", login_not_required(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("", include("shipments.urls")),
+    path("customs/", include("customs.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -61,3 +61,12 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
                                              "conveyance_total_usd", "decided_at"], batch_size=500)
     ShipmentEvent.objects.bulk_create(events, batch_size=500)
     return len(changed)
+
+
+def regime_pin_set(*, active: bool, as_of: date | None, note: str, user) -> None:
+    """Pin (or unpin) the regime every new decision uses; the history of pins stays in the table."""
+    from customs.models import RegimePin
+
+    RegimePin.objects.filter(active=True).update(active=False)
+    if active:
+        RegimePin.objects.create(active=True, as_of=as_of, note=note, set_by=user)

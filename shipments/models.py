@@ -180,9 +180,9 @@ class Shipment(models.Model):
     hts_code = models.CharField(max_length=10)
     country_of_origin = models.CharField(max_length=2)
     pieces = models.PositiveIntegerField()
-    weight_kg = models.DecimalField(max_digits=14, decimal_places=3)
+    weight_kg = models.DecimalField(max_digits=30, decimal_places=3)
     weight_original = models.TextField(help_text="The weight and unit as written in the file.")
-    value_usd = models.DecimalField(max_digits=14, decimal_places=2)
+    value_usd = models.DecimalField(max_digits=30, decimal_places=2, help_text="No upper limit in the spec: room for any amount.")
     original = models.JSONField(default=dict, help_text="The text as written of the fields the portal normalises, by column.")
 
     # The customs decision (customs/policy.py).
@@ -190,10 +190,10 @@ class Shipment(models.Model):
     entry_type = models.CharField(max_length=2, choices=EntryType.choices)
     reasons = models.JSONField(default=list)
     pga = models.JSONField(default=list)
-    day_total_usd = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    conveyance_total_usd = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    duty_estimate_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    mpf_estimate_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    day_total_usd = models.DecimalField(max_digits=30, decimal_places=2, default=0)
+    conveyance_total_usd = models.DecimalField(max_digits=30, decimal_places=2, default=0)
+    duty_estimate_usd = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
+    mpf_estimate_usd = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
     # Both dimensions of status; written only by shipments/lifecycle.py.

@@ -104,7 +104,7 @@ def manifest_ingest(*, upload_id: int, today: date | None = None, timings: dict 
             if locked.is_finished:  # another worker finished it while this one was checking
                 return None
             _take_ingest_lock()
-            portal_checks_apply(evaluation, known_manifests=_known_manifests(upload.forwarder, evaluation))
+            portal_checks_apply(evaluation)
             clock.lap("decide")
             stored = _store(upload, evaluation, progress, clock)
             touched = evaluation.decided[evaluation.decided["portal_held"]]
@@ -130,13 +130,6 @@ def _take_ingest_lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGEST_LOCK])
-
-
-def _known_manifests(forwarder: Organization, evaluation: Evaluation) -> dict[str, dict]:
-    mawbs = set(evaluation.checked.norm["mawb"][evaluation.checked.norm["pair_ok"]])
-    held = Manifest.objects.filter(forwarder=forwarder, mawb__in=mawbs)
-    return {m.mawb: {"origin_airport": m.origin_airport, "destination_airport": m.destination_airport,
-                     "flight_number": m.flight_number, "arrival_date": m.arrival_date} for m in held}
 
 
 def _cfs_by_airport(airports) -> dict[str, Organization]:
@@ -274,7 +267,7 @@ def _shipments_table(upload: Upload, evaluation: Evaluation, manifests: dict[str
         "pieces": pa.array(decided["pieces"].astype("int64")),
         "weight_kg": money(decided["weight_kg"], 3),
         "weight_original": text(decided["weight_original"]),
-        "value_usd": money(decided["value_usd"]),
+        "value_usd": text(decided["value_exact"]),
         "original": _originals(values, decided),
         "consignee_key": pa.array(decided["consignee_key"], type=pa.string()),
         "entry_type": pa.array(decisions["entry_type"], type=pa.string()),

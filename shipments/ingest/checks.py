@@ -27,6 +27,7 @@ from shipments.ingest.countries import ISO_COUNTRIES, US_STATES
 from shipments.ingest.reader import Table
 
 TYPE_86_START = date(2019, 9, 28)
+STORABLE = 1e27  # amounts and weights are stored with 27 integer digits; beyond that is no real parcel
 LB_TO_KG = 0.45359237
 MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
 WEIGHT_UNITS = {"K": 1.0, "KG": 1.0, "KGS": 1.0, "L": LB_TO_KG, "LB": LB_TO_KG, "LBS": LB_TO_KG}
@@ -265,7 +266,7 @@ def check_table(table: Table, *, today: date, served_airports: Iterable[str], va
     norm["pieces"] = pieces
 
     weight = _number(v["weight"].where(_fullmatch(v["weight"], r"[0-9]+(\.[0-9]{1,3})?")))
-    out.add("R_WEIGHT", "weight", ~blank["weight"] & ~_mask(weight > 0))
+    out.add("R_WEIGHT", "weight", ~blank["weight"] & ~_mask((weight > 0) & (weight < STORABLE)))
     unit = v["weight_unit"].str.upper().where(~blank["weight_unit"], BY_NAME["weight_unit"].default)
     factor = _number(unit.map(WEIGHT_UNITS))
     out.add("R_WEIGHT", "weight_unit", np.asarray(factor.isna(), dtype=bool))
@@ -273,9 +274,11 @@ def check_table(table: Table, *, today: date, served_airports: Iterable[str], va
     norm["weight_original"] = v["weight"] + " " + unit
 
     amount_text = v["value"].where(_fullmatch(v["value"], r"\$?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?"))
-    amount = _number(amount_text.str.replace(r"[$,]", "", regex=True))
-    out.add("R_VALUE", "value", ~blank["value"] & ~_mask(amount > 0))
-    norm["value_usd"] = amount
+    plain_amount = amount_text.str.replace(r"[$,]", "", regex=True)
+    amount = _number(plain_amount)
+    out.add("R_VALUE", "value", ~blank["value"] & ~_mask((amount > 0) & (amount < STORABLE)))
+    norm["value_usd"] = amount  # for the policy's sums
+    norm["value_exact"] = plain_amount  # what is stored, to the cent whatever the size
     out.add("R_CURRENCY", "currency", ~blank["currency"] & np.asarray(v["currency"].str.upper() != "USD", dtype=bool))
     not_space = f"[^@{WHITESPACE}]+"
     out.add("R_EMAIL", "consignee_email",

@@ -89,11 +89,20 @@ def manifest_evaluate(data: bytes, *, filename: str, encoding: str | None = None
     return evaluation
 
 
-def portal_checks_apply(evaluation: Evaluation, *, known_manifests: dict[str, dict] | None = None) -> None:
+def held_manifests(mawbs: Iterable[str]) -> dict[str, dict]:
+    """Where and when the MAWBs the portal already holds fly (whoever holds them: a MAWB is one flight)."""
+    from shipments.models import Manifest
+
+    held = Manifest.objects.filter(mawb__in=set(mawbs)).values(
+        "mawb", "origin_airport", "destination_airport", "flight_number", "arrival_date")
+    return {row["mawb"]: row for row in held}
+
+
+def portal_checks_apply(evaluation: Evaluation) -> None:
     """The checks that need the portal's data, then the decision of every valid row."""
-    mark_existing(evaluation.checked, existing_pairs)
-    if known_manifests:
-        mark_manifest_conflicts(evaluation.checked, known_manifests)
+    checked = evaluation.checked
+    mark_existing(checked, existing_pairs)
+    mark_manifest_conflicts(checked, held_manifests(checked.norm["mawb"][checked.norm["pair_ok"]].unique().tolist()))
     decision_decide(evaluation)
 
 

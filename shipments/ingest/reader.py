@@ -15,6 +15,9 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
 
 from shipments.ingest.codes import message_for
 from shipments.ingest.columns import REQUIRED, canonical_for
@@ -32,6 +35,7 @@ BINARY_SIGNATURES = (
     b"\x1f\x8b",
 )
 DELIMITERS = (",", ";", "\t")  # in the order that breaks ties
+LEGACY_XLS = _("Legacy .xls workbooks cannot be read: save the file as .xlsx or .csv and upload it again.")
 
 
 class FileProblem(Exception):
@@ -44,10 +48,10 @@ class FileProblem(Exception):
         self.facts = facts  # what was learnt before the problem: encoding, delimiter, records, columns
 
 
-def problem(code: str, columns: list[str] | None = None, **params) -> dict:
+def problem(code: str, columns: list[str] | None = None, message: str | None = None, **params) -> dict:
     if columns is not None:
         params.setdefault("columns", ", ".join(columns))
-    entry = {"code": code, "message": message_for(code, **params)}
+    entry = {"code": code, "message": message or message_for(code, **params)}
     if columns is not None:
         entry["columns"] = columns
     return entry
@@ -74,18 +78,18 @@ class Table:
 Progress = Callable[[int], None]
 
 
-def _human_bytes(n: int) -> str:
-    return f"{n / 1024 / 1024:.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+def human_bytes(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MiB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def read_table(data: bytes, *, filename: str, encoding: str | None = None, max_bytes: int,
                max_records: int, progress: Progress | None = None) -> Table:
     """Read and check the file as a whole; raise FileProblem for any file-level error."""
     if len(data) > max_bytes:
-        raise FileProblem([problem("F_TOO_LARGE", limit=_human_bytes(max_bytes))])
+        raise FileProblem([problem("F_TOO_LARGE", limit=human_bytes(max_bytes))])
     lower = filename.lower()
     if lower.endswith(".xls"):
-        raise FileProblem([problem("F_NOT_TABULAR")])
+        raise FileProblem([problem("F_NOT_TABULAR", message=str(LEGACY_XLS))])
     if lower.endswith(".xlsx"):
         records, numbers = _xlsx_records(data, max_records, progress)
         return _table(records, numbers, encoding=None, delimiter=None, max_records=max_records)
@@ -95,26 +99,32 @@ def read_table(data: bytes, *, filename: str, encoding: str | None = None, max_b
     return _table(records, numbers, encoding=detected, delimiter=delimiter, max_records=max_records)
 
 
+def text_codec(name: str) -> str | None:
+    """Python's name for a text encoding, or None for an unknown name or a codec that is not a text
+    encoding (base64, rot13, zlib...)."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        return None
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
 def _decode(data: bytes, chosen: str | None) -> tuple[str, str]:
     """Decode the bytes: the user's encoding if chosen, else BOM, strict UTF-8, strict GB18030."""
     if data.startswith(BINARY_SIGNATURES):
         raise FileProblem([problem("F_NOT_TABULAR")])
     has_utf16_bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    chosen_codec = None
-    if chosen:
-        try:
-            chosen_codec = codecs.lookup(chosen).name
-        except LookupError:
-            raise FileProblem([problem("F_ENCODING")])
-    wide = chosen_codec is not None and chosen_codec.startswith(("utf-16", "utf-32"))
-    if b"\x00" in data and not has_utf16_bom and not wide:
+    if b"\x00" in data and not has_utf16_bom:
         raise FileProblem([problem("F_NOT_TABULAR")])
-    if chosen_codec:
+    if chosen:
+        codec = text_codec(chosen)
+        if codec is None:
+            raise FileProblem([problem("F_ENCODING")])
         try:
-            text = data.decode(chosen_codec)
-        except (UnicodeDecodeError, ValueError):
-            raise FileProblem([problem("F_ENCODING")], encoding=chosen_codec)
-        return text.removeprefix("\ufeff"), chosen_codec
+            text = data.decode(codec)
+        except (UnicodeError, ValueError, TypeError, LookupError):
+            raise FileProblem([problem("F_ENCODING")], encoding=codec)
+        return text.removeprefix("\ufeff"), codec
     if data.startswith(codecs.BOM_UTF8):
         attempts = ["utf-8-sig"]
     elif has_utf16_bom:
@@ -181,7 +191,9 @@ def _cell_text(value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")  # the shortest text that round-trips, never in exponent form
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):

@@ -31,7 +31,10 @@ class Command(BaseCommand):
             forwarder = Organization.objects.get(slug=org, kind=Organization.Kind.FORWARDER)
         except Organization.DoesNotExist:
             raise CommandError(f"no forwarder with the slug {org!r}")
-        today = date.fromisoformat(as_of) if as_of else None
+        try:
+            today = date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise CommandError(f"--as-of {as_of!r} is not a date like 2026-11-27")
         path = Path(path)
         if not path.is_file():
             raise CommandError(f"cannot read {path}")

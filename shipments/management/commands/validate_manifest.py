@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from shipments.ingest.pipeline import manifest_evaluate, manifest_report
-from shipments.ingest.reader import FileProblem, problem
+from shipments.ingest.reader import FileProblem, human_bytes, problem
 
 
 class Command(BaseCommand):
@@ -42,7 +42,7 @@ def manifest_validate_path(path: Path, *, encoding=None, today=None) -> tuple[di
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror}")
     if size > settings.MANIFEST_MAX_BYTES:
-        evaluation = Evaluation(problem=FileProblem([problem("F_TOO_LARGE", limit=f"{settings.MANIFEST_MAX_BYTES // 1048576} MiB")]))
+        evaluation = Evaluation(problem=FileProblem([problem("F_TOO_LARGE", limit=human_bytes(settings.MANIFEST_MAX_BYTES))]))
     else:
         evaluation = manifest_evaluate(path.read_bytes(), filename=path.name, encoding=encoding, today=today)
     return manifest_report(evaluation), evaluation.exit_code

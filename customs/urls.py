@@ -1,0 +1,9 @@
+from django.urls import path
+
+from customs import views
+
+app_name = "customs"
+
+urlpatterns = [
+    path("regime/", views.regime, name="regime"),
+]
