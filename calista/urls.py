@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/catalog.js", login_not_required(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("", include("shipments.urls")),
     path("customs/", include("customs.urls")),
+    path("cfs/", include("cfs.urls")),
     path("admin/", admin.site.urls),
 ]
 

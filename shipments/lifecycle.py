@@ -1,17 +1,212 @@
 """The shipment lifecycle: customs status and custody, and the events that record every change (lifecycle.md).
 
-The only module that writes a shipment's status or custody. New shipments enter as
-`received` / `awaiting_arrival` with one event each.
+The only module that writes a shipment's status or custody (or a MAWB's custody). Each
+move is checked against the tables below, done as a guarded, set-based update
+(`filter(pk__in=ids, status=old).update(...)`) and recorded as one event per shipment,
+in the same transaction, for one shipment or thousands at once. A refused move changes
+nothing for that shipment and says why.
+
+Views, tasks, the API and the ACE message handling call the named functions at the
+bottom (`shipments_approve`, `ace_released`, `manifests_collect`...); none of them sets a
+status itself.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.utils.translation import gettext_lazy as _
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shipments.bulk import repeat
-from shipments.models import CustomsStatus, ShipmentEvent
+from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
+
+S, C = CustomsStatus, Custody
+
+CUSTOMS_MOVES: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED}),
+    S.REJECTED: frozenset({S.RECEIVED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.FILED, S.CANCELLED}),
+    S.FILED: frozenset({S.ACCEPTED, S.ACE_REJECTED, S.ON_HOLD}),
+    S.ACE_REJECTED: frozenset({S.FILED, S.CANCELLED}),
+    S.ACCEPTED: frozenset({S.RELEASED, S.ON_HOLD, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.ACCEPTED, S.RELEASED, S.SEIZED}),
+    S.RELEASED: frozenset({S.ON_HOLD}),
+}
+
+CUSTODY_MOVES: dict[str, frozenset[str]] = {
+    C.AWAITING_ARRIVAL: frozenset({C.AT_TERMINAL}),
+    C.AT_TERMINAL: frozenset({C.TRANSFER_AUTHORIZED}),
+    C.TRANSFER_AUTHORIZED: frozenset({C.IN_TRANSIT}),
+    C.IN_TRANSIT: frozenset({C.AT_CFS}),
+    C.AT_CFS: frozenset({C.BROKEN_DOWN}),
+    C.BROKEN_DOWN: frozenset({C.AT_EXAM, C.HANDED_OFF}),
+    C.AT_EXAM: frozenset({C.BROKEN_DOWN}),
+}
+
+# Custody is per MAWB until breakdown: these moves apply to a manifest and every HAWB still with it.
+MANIFEST_CUSTODY = (C.AWAITING_ARRIVAL, C.AT_TERMINAL, C.TRANSFER_AUTHORIZED, C.IN_TRANSIT, C.AT_CFS)
+CHUNK = 5000
+EVENT_COLUMNS = ("shipment", "dimension", "from_state", "to_state", "actor", "user", "organization", "at", "message", "data")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a user (with their organization), ACE, or the system."""
+
+    kind: str
+    user: object = None
+    organization: object = None
+
+    @classmethod
+    def of(cls, user, organization=None) -> Actor:
+        return cls(ShipmentEvent.Actor.USER, user, organization)
+
+
+ACE = Actor(ShipmentEvent.Actor.ACE)
+SYSTEM = Actor(ShipmentEvent.Actor.SYSTEM)
+
+
+@dataclass
+class Outcome:
+    """What a move did: the shipments moved, and for each refused one, why."""
+
+    moved: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+    def reasons(self) -> list[str]:
+        """The distinct reasons for refusals, for a message to the user."""
+        return sorted(set(self.refused.values()))
+
+
+class Refused(Exception):
+    """Raised by the *_one helpers when the single shipment asked for could not move."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _label(dimension: str, state: str) -> str:
+    choices = CustomsStatus if dimension == ShipmentEvent.Dimension.CUSTOMS else Custody
+    try:
+        return str(choices(state).label)
+    except ValueError:
+        return state
+
+
+def refusal(dimension: str, current: str, to: str) -> str:
+    return _("cannot go from %(from)s to %(to)s") % {"from": _label(dimension, current), "to": _label(dimension, to)}
+
+
+def _chunks(ids: list[int]):
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def _events(rows: list[tuple[int, str]], *, dimension: str, to: str, actor: Actor, message: str, data: dict | None,
+            at) -> None:
+    ShipmentEvent.objects.bulk_create([
+        ShipmentEvent(shipment_id=shipment_id, dimension=dimension, from_state=current, to_state=to, actor=actor.kind,
+                      user=actor.user, organization=actor.organization, at=at, message=message, data=data or {})
+        for shipment_id, current in rows
+    ], batch_size=1000)
+
+
+def move(*, shipment_ids: Iterable[int], dimension: str, to: str, actor: Actor, message: str = "", data: dict | None = None,
+         allowed_from: Iterable[str] | None = None, also: dict | None = None,
+         require: dict[str, tuple[object, str]] | None = None) -> Outcome:
+    """Move shipments to `to` in one dimension, where the tables allow it.
+
+    allowed_from narrows the moves further (e.g. a hold removed returns only from on_hold);
+    also: more fields to set on the moved rows in the same update;
+    require: {field: (value, reason)} conditions each shipment must meet, checked under the row lock.
+    """
+    ids = sorted({int(i) for i in shipment_ids})
+    column = "status" if dimension == ShipmentEvent.Dimension.CUSTOMS else "custody"
+    table = CUSTOMS_MOVES if dimension == ShipmentEvent.Dimension.CUSTOMS else CUSTODY_MOVES
+    narrowed = set(allowed_from) if allowed_from is not None else None
+    outcome = Outcome()
+    now = timezone.now()
+    with transaction.atomic():
+        fields = [column, *(require or {})]
+        current: dict[int, tuple] = {}
+        for chunk in _chunks(ids):
+            for row in Shipment.objects.select_for_update().filter(pk__in=chunk).values_list("id", *fields):
+                current[row[0]] = row[1:]
+        by_state: dict[str, list[int]] = defaultdict(list)
+        for shipment_id in ids:
+            values = current.get(shipment_id)
+            if values is None:
+                outcome.refused[shipment_id] = _("no such shipment")
+                continue
+            state = values[0]
+            unmet = [reason for (name, (wanted, reason)), value in zip((require or {}).items(), values[1:], strict=True)
+                     if value != wanted]
+            if unmet:  # the conditions first: they say what is missing in the user's terms
+                outcome.refused[shipment_id] = "; ".join(unmet)
+            elif to not in table.get(state, ()) or (narrowed is not None and state not in narrowed):
+                outcome.refused[shipment_id] = refusal(dimension, state, to)
+            else:
+                by_state[state].append(shipment_id)
+        changes = {column: to, **(also or {})}
+        if column == "status":
+            changes["status_changed_at"] = now
+        for state, group in by_state.items():
+            for chunk in _chunks(group):
+                Shipment.objects.filter(pk__in=chunk, **{column: state}).update(**changes)
+            outcome.moved.extend(group)
+            _events([(i, state) for i in group], dimension=dimension, to=to, actor=actor, message=message, data=data, at=now)
+    return outcome
+
+
+def move_one(shipment_id: int, **kwargs) -> None:
+    """move() for one shipment; raises Refused with the reason when it cannot move."""
+    outcome = move(shipment_ids=[shipment_id], **kwargs)
+    if not outcome.ok:
+        raise Refused(outcome.refused[shipment_id])
+
+
+def manifests_custody_move(*, manifest_ids: Iterable[int], to: str, actor: Actor, message: str = "", data: dict | None = None,
+                           also: dict | None = None) -> Outcome:
+    """Move MAWBs (and every HAWB still in the MAWB's custody) to `to`. Outcome ids are manifest ids."""
+    ids = sorted({int(i) for i in manifest_ids})
+    outcome = Outcome()
+    now = timezone.now()
+    dimension = ShipmentEvent.Dimension.CUSTODY
+    with transaction.atomic():
+        current = dict(Manifest.objects.select_for_update().filter(pk__in=ids).values_list("id", "custody"))
+        by_state: dict[str, list[int]] = defaultdict(list)
+        for manifest_id in ids:
+            state = current.get(manifest_id)
+            if state is None:
+                outcome.refused[manifest_id] = _("no such MAWB")
+            elif to not in CUSTODY_MOVES.get(state, ()) or state not in MANIFEST_CUSTODY:
+                outcome.refused[manifest_id] = refusal(dimension, state, to)
+            else:
+                by_state[state].append(manifest_id)
+        for state, group in by_state.items():
+            Manifest.objects.filter(pk__in=group, custody=state).update(custody=to, **(also or {}))
+            followers = list(Shipment.objects.select_for_update().filter(manifest_id__in=group, custody=state)
+                             .values_list("id", flat=True))
+            for chunk in _chunks(followers):
+                Shipment.objects.filter(pk__in=chunk, custody=state).update(custody=to)
+            _events([(i, state) for i in followers], dimension=dimension, to=to, actor=actor, message=message, data=data, at=now)
+            outcome.moved.extend(group)
+    return outcome
+
+
+# --- New shipments ---------------------------------------------------------------------------
 
 
 def received_events(*, shipment_ids: pa.Array, rows: pa.Array, upload, at) -> pa.Table:
@@ -23,7 +218,7 @@ def received_events(*, shipment_ids: pa.Array, rows: pa.Array, upload, at) -> pa
         return repeat(value, n, kind)
 
     row_text = pc.cast(rows, pa.string())
-    before, after = str(_("Accepted from %(file)s, row %(row)s")).replace("%(file)s", upload.original_name).split("%(row)s")
+    before, after = str(gettext_lazy("Accepted from %(file)s, row %(row)s")).replace("%(file)s", upload.original_name).split("%(row)s")
     return pa.table({
         "shipment_id": shipment_ids,
         "dimension": const(ShipmentEvent.Dimension.CUSTOMS.value),
@@ -36,3 +231,105 @@ def received_events(*, shipment_ids: pa.Array, rows: pa.Array, upload, at) -> pa
         "message": pc.binary_join_element_wise(before, row_text, after, ""),
         "data": pc.binary_join_element_wise(f'{{"upload": {upload.pk}, "row": ', row_text, "}", ""),
     })
+
+
+def note(*, shipment_ids: Iterable[int], actor: Actor, message: str, data: dict | None = None) -> None:
+    """A timeline entry that changes neither dimension (a correction, a request for information...)."""
+    now = timezone.now()
+    _events([(i, "") for i in shipment_ids], dimension=ShipmentEvent.Dimension.NOTE, to="", actor=actor, message=message,
+            data=data, at=now)
+
+
+# --- Named transitions: the vocabulary the rest of the portal uses ----------------------------
+
+CUSTOMS = ShipmentEvent.Dimension.CUSTOMS
+CUSTODY = ShipmentEvent.Dimension.CUSTODY
+
+
+def shipments_approve(ids, *, actor: Actor, message: str = "") -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.APPROVED, actor=actor, message=message or _("Approved by the broker"))
+
+
+def shipments_reject(ids, *, actor: Actor, reason: str) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.REJECTED, actor=actor, message=reason, data={"reason": reason})
+
+
+def shipments_resubmit(ids, *, actor: Actor, message: str = "") -> Outcome:
+    """A rejected shipment, corrected by the forwarder, goes back to the broker's review."""
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.RECEIVED, actor=actor, message=message or _("Corrected and resubmitted"))
+
+
+def shipments_cancel(ids, *, actor: Actor, reason: str, allowed_from: Iterable[str] | None = None) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.CANCELLED, actor=actor, message=reason, data={"reason": reason},
+                allowed_from=allowed_from)
+
+
+def shipments_file(ids, *, actor: Actor = SYSTEM, entry_number: str = "") -> Outcome:
+    """Transmitted to ACE (first filing, or a re-filing after an ACE rejection)."""
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.FILED, actor=actor, data={"entry": entry_number},
+                message=_("Entry %(entry)s transmitted to ACE") % {"entry": entry_number})
+
+
+def ace_accepted(ids, *, message: str, data: dict | None = None) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.ACCEPTED, actor=ACE, message=message, data=data,
+                allowed_from=[S.FILED])
+
+
+def ace_rejected(ids, *, message: str, data: dict | None = None) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.ACE_REJECTED, actor=ACE, message=message, data=data)
+
+
+def hold_placed(ids, *, message: str, data: dict | None = None) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.ON_HOLD, actor=ACE, message=message, data=data)
+
+
+def hold_lifted(ids, *, to: str, actor: Actor = ACE, message: str, data: dict | None = None) -> Outcome:
+    """The last open hold is removed: back to accepted or on to released, as the notice says."""
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=to, actor=actor, message=message, data=data, allowed_from=[S.ON_HOLD])
+
+
+def ace_released(ids, *, message: str, data: dict | None = None) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.RELEASED, actor=ACE, message=message, data=data)
+
+
+def shipments_seize(ids, *, actor: Actor, message: str, data: dict | None = None) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.SEIZED, actor=actor, message=message, data=data)
+
+
+def manifests_arrived(manifest_ids, *, actor: Actor = ACE, message: str = "") -> Outcome:
+    return manifests_custody_move(manifest_ids=manifest_ids, to=C.AT_TERMINAL, actor=actor,
+                                  message=message or _("Arrived at the airline terminal"))
+
+
+def manifests_transfer_authorized(manifest_ids, *, firms_code: str, message: str = "") -> Outcome:
+    return manifests_custody_move(manifest_ids=manifest_ids, to=C.TRANSFER_AUTHORIZED, actor=ACE, data={"firms": firms_code},
+                                  message=message or _("Permit to transfer to FIRMS %(firms)s") % {"firms": firms_code})
+
+
+def manifests_collect(manifest_ids, *, actor: Actor, message: str, data: dict | None = None) -> Outcome:
+    return manifests_custody_move(manifest_ids=manifest_ids, to=C.IN_TRANSIT, actor=actor, message=message, data=data)
+
+
+def manifests_receive(manifest_ids, *, actor: Actor, message: str, data: dict | None = None, also: dict | None = None) -> Outcome:
+    return manifests_custody_move(manifest_ids=manifest_ids, to=C.AT_CFS, actor=actor, message=message, data=data, also=also)
+
+
+def manifests_break_down(manifest_ids, *, actor: Actor, message: str = "") -> Outcome:
+    return manifests_custody_move(manifest_ids=manifest_ids, to=C.BROKEN_DOWN, actor=actor,
+                                  message=message or _("Broken down into its HAWBs"))
+
+
+def shipments_to_exam(ids, *, actor: Actor = ACE, message: str, data: dict | None = None) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTODY, to=C.AT_EXAM, actor=actor, message=message, data=data)
+
+
+def shipments_back_from_exam(ids, *, actor: Actor, message: str, data: dict | None = None) -> Outcome:
+    return move(shipment_ids=ids, dimension=CUSTODY, to=C.BROKEN_DOWN, actor=actor, message=message, data=data,
+                allowed_from=[C.AT_EXAM])
+
+
+def shipments_hand_off(ids, *, actor: Actor, message: str, data: dict | None = None, also: dict | None = None) -> Outcome:
+    """To the last-mile carrier: only released, with no open hold, and broken down (CBP's rule, lifecycle.md)."""
+    return move(shipment_ids=ids, dimension=CUSTODY, to=C.HANDED_OFF, actor=actor, message=message, data=data, also=also,
+                require={"status": (S.RELEASED, _("not released by CBP")), "open_holds": (0, _("a hold is still open")),
+                         "custody": (C.BROKEN_DOWN, _("not broken down"))})

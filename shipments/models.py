@@ -200,6 +200,8 @@ class Shipment(models.Model):
     status = models.CharField(max_length=16, choices=CustomsStatus.choices, default=CustomsStatus.RECEIVED)
     custody = models.CharField(max_length=24, choices=Custody.choices, default=Custody.AWAITING_ARRIVAL)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    open_holds = models.PositiveSmallIntegerField(default=0, help_text="Holds placed and not yet removed (customs/holds).")
+    entry = models.ForeignKey("customs.Entry", null=True, blank=True, on_delete=models.SET_NULL, related_name="shipments")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
