@@ -238,6 +238,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "calista.tasks.worker_heartbeat", "schedule": 30.0},
+    "transmissions-recover": {"task": "customs.tasks.transmissions_recover_task", "schedule": 60.0},
+    "transmissions-send": {"task": "customs.tasks.transmissions_send_task", "schedule": 15.0},
+    "ace-receive": {"task": "customs.tasks.ace_receive_task", "schedule": 2.0},
 }
 
 # --- Manifests ------------------------------------------------------------
@@ -251,6 +254,20 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- ACE (CBP's Automated Commercial Environment) -----------------------------
+ACE_ADAPTER = env.choice("ACE_ADAPTER", "simulator", ("simulator",), help="How entries reach ACE: the built-in simulator.")
+ACE_SEED = env.int("ACE_SEED", 2026, help="The simulator's seed: the same seed and HAWB always get the same outcome.")
+ACE_DELAY_SECONDS = env.float("ACE_DELAY_SECONDS", 5.0, minimum=0, help="Simulator: seconds between status notices (0 in tests).")
+ACE_HOLD_RATE = env.float("ACE_HOLD_RATE", 0.06, minimum=0, help="Simulator: share of entries that get a hold.")
+ACE_EXAM_RATE = env.float("ACE_EXAM_RATE", 0.02, minimum=0, help="Simulator: share of entries sent to exam (1X).")
+ACE_REJECT_RATE = env.float("ACE_REJECT_RATE", 0.01, minimum=0, help="Simulator: share of entries rejected for data errors.")
+ACE_SEIZE_RATE = env.float("ACE_SEIZE_RATE", 0.1, minimum=0, help="Simulator: share of holds that end in seizure.")
+ACE_RATE_LIMIT_PER_HOUR = env.int("ACE_RATE_LIMIT_PER_HOUR", 25_000, minimum=0,
+                                  help="Entries transmitted per hour at most (CBP asks for 20-30k); 0 for no limit.")
+ACE_BATCH_SIZE = env.int("ACE_BATCH_SIZE", 500, minimum=1, help="Entries per transmission batch.")
+ACE_STALE_SECONDS = env.int("ACE_STALE_SECONDS", 300, minimum=0,
+                            help="A transmission still 'sending' after this long is checked with ACE and completed.")
 
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {

@@ -16,6 +16,8 @@ os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("CACHE_URL", "locmem://")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("HTTPS", "0")
+os.environ.setdefault("ACE_DELAY_SECONDS", "0")
+os.environ.setdefault("ACE_RATE_LIMIT_PER_HOUR", "0")
 
 from calista.settings import *  # noqa: E402,F403
 from calista.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402

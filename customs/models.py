@@ -331,3 +331,34 @@ class InfoRequest(models.Model):
     @property
     def is_open(self):
         return self.answered_at is None
+
+
+class SimulatorEntry(models.Model):
+    """The ACE simulator's own memory of the entries it received (the peer's side, not the portal's)."""
+
+    number = models.CharField(max_length=11, unique=True)
+    payload = models.JSONField()
+    reply = models.JSONField()
+    received_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.number
+
+
+class SimulatorNotice(models.Model):
+    """A status notice the simulator will send when it is due (collected by the adapter's receive())."""
+
+    entry_number = models.CharField(max_length=11, blank=True)
+    mawb = models.CharField(max_length=11, blank=True)
+    code = models.CharField(max_length=8)
+    sequence = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField()
+    emitted_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["due_at", "sequence", "id"]
+        indexes = [models.Index(fields=["emitted_at", "due_at"])]
+
+    def __str__(self):
+        return f"{self.code} {self.entry_number or self.mawb}"

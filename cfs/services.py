@@ -1,0 +1,530 @@
+"""What a container freight station does: collect, receive, break down, bring back from exam, hand off.
+
+Every custody change goes through shipments/lifecycle.py, which checks the move, writes
+it and puts one event on each shipment's timeline (who, when, and here also where: the
+station's name, FIRMS code and airport are in the message and the event's data). The
+station's own record of the move (Collection, Arrival, Handoff) is written in the same
+transaction, so the two never disagree.
+
+Every function takes the station (`cfs`, the CFS organization) and looks objects up
+through accounts.access, so another station's MAWB or HAWB is simply not found.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from cfs.models import Arrival, Carrier, Collection, Handoff
+from cfs.queues import carriers_for, ready_for_hand_off, station_manifests, station_shipments
+from shipments import lifecycle
+from shipments.lifecycle import Actor, Outcome
+from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
+
+C, S = Custody, CustomsStatus
+
+CSV_MAX_BYTES = 2 * 1024 * 1024
+CSV_MAX_ROWS = 5000
+CSV_COLUMNS = {  # accepted headers (lower-cased, spaces and dashes as underscores) -> column
+    "hawb": "hawb", "hawb_no": "hawb", "hawb_number": "hawb", "house_awb": "hawb",
+    "mawb": "mawb", "mawb_no": "mawb", "mawb_number": "mawb",
+    "carrier": "carrier", "last_mile_carrier": "carrier",
+    "tracking": "tracking", "tracking_number": "tracking", "tracking_no": "tracking",
+}
+
+
+class CfsError(Exception):
+    """A request the station cannot carry out, with the reason in the user's words."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- Who and where ----------------------------------------------------------------------------
+
+
+def _actor(cfs, user) -> Actor:
+    """A station user; or, for demo traffic, the system acting for the station."""
+    if user is None:
+        return Actor(ShipmentEvent.Actor.SYSTEM, None, cfs)
+    return Actor.of(user, cfs)
+
+
+def _where(cfs) -> str:
+    return _("%(name)s (FIRMS %(firms)s, %(airport)s)") % {"name": cfs.name, "firms": cfs.firms_code, "airport": cfs.airport}
+
+
+def _place(cfs) -> dict:
+    return {"cfs": cfs.pk, "firms": cfs.firms_code, "airport": cfs.airport}
+
+
+def scan_normalize(text: str) -> str:
+    """What a scanner sends, as the portal stores numbers: capitals and digits only."""
+    return re.sub(r"[^0-9A-Za-z]", "", text or "").upper()
+
+
+def _manifest(cfs, manifest_id) -> Manifest:
+    manifest = station_manifests(cfs, cfs).filter(pk=manifest_id).first()
+    if manifest is None:
+        raise CfsError(_("No such MAWB at this station."))
+    return manifest
+
+
+# --- Carriers ---------------------------------------------------------------------------------
+
+
+def carrier_add(*, cfs, name: str, tracking_pattern: str = "") -> Carrier:
+    """A carrier of the station's own (a regional courier), offered next to UPS, FedEx, DHL and USPS."""
+    name = " ".join(name.split())
+    code = slugify(name)[:20]
+    if not code:
+        raise CfsError(_("Give the carrier a name."))
+    if tracking_pattern:
+        try:
+            re.compile(tracking_pattern)
+        except re.error:
+            raise CfsError(_("The tracking number pattern is not a valid regular expression."))
+    if Carrier.objects.filter(Q(cfs__isnull=True) | Q(cfs=cfs)).filter(Q(code=code) | Q(name__iexact=name)).exists():
+        raise CfsError(_("%(name)s is already on the list.") % {"name": name})
+    return Carrier.objects.create(cfs=cfs, code=code, name=name, tracking_pattern=tracking_pattern)
+
+
+# --- Pick-up, arrival, breakdown, exam ------------------------------------------------------
+
+
+@dataclass
+class Collected:
+    collection: Collection | None
+    outcome: Outcome
+
+
+def manifests_collect_record(*, cfs, user, manifest_ids: Iterable[int], driver: str, truck: str, bonded_carrier: str) -> Collected:
+    """The station's truck collected these MAWBs from the airline terminal under the permit to transfer."""
+    driver, truck, bonded_carrier = (" ".join(v.split()) for v in (driver, truck, bonded_carrier))
+    if not (driver and truck and bonded_carrier):
+        raise CfsError(_("Give the driver, the truck and the bonded carrier."))
+    wanted = {int(i) for i in manifest_ids}
+    if not wanted:
+        raise CfsError(_("Choose at least one MAWB."))
+    found = set(station_manifests(cfs, cfs).filter(pk__in=wanted).values_list("pk", flat=True))
+    message = _("Collected at the %(airport)s airline terminal for %(where)s: driver %(driver)s, truck %(truck)s, "
+                "bonded carrier %(carrier)s") % {"airport": cfs.airport, "where": _where(cfs), "driver": driver, "truck": truck,
+                                                 "carrier": bonded_carrier}
+    data = {**_place(cfs), "driver": driver, "truck": truck, "bonded_carrier": bonded_carrier}
+    with transaction.atomic():
+        outcome = lifecycle.manifests_collect(sorted(found), actor=_actor(cfs, user), message=message, data=data)
+        collection = None
+        if outcome.moved:
+            collection = Collection.objects.create(cfs=cfs, driver=driver, truck=truck, bonded_carrier=bonded_carrier,
+                                                   collected_by=user)
+            collection.manifests.set(outcome.moved)
+    for missing in wanted - found:
+        outcome.refused[missing] = _("no such MAWB")
+    return Collected(collection, outcome)
+
+
+def manifest_arrival_record(*, cfs, user, manifest_id: int, pieces_received: int, note: str = "") -> Arrival:
+    """The MAWB is in the bonded warehouse; its pieces were counted. A shortage or an overage needs a note."""
+    manifest = _manifest(cfs, manifest_id)
+    note = note.strip()
+    if pieces_received < 0:
+        raise CfsError(_("Count the pieces: a number of zero or more."))
+    expected = manifest.pieces_expected
+    difference = pieces_received - expected
+    if difference and not note:
+        raise CfsError(_("%(received)s pieces counted against %(expected)s on the manifest: add a note on the shortage or "
+                         "overage.") % {"received": pieces_received, "expected": expected})
+    counts = {"where": _where(cfs), "received": pieces_received, "expected": expected, "n": abs(difference), "note": note}
+    if difference < 0:
+        message = _("Received at %(where)s: %(received)s of %(expected)s pieces, a shortage of %(n)s (%(note)s)") % counts
+    elif difference > 0:
+        message = _("Received at %(where)s: %(received)s pieces for %(expected)s on the manifest, an overage of %(n)s "
+                    "(%(note)s)") % counts
+    else:
+        message = _("Received at %(where)s: %(received)s of %(expected)s pieces") % counts
+    data = {**_place(cfs), "pieces_expected": expected, "pieces_received": pieces_received, "difference": difference, "note": note}
+    with transaction.atomic():
+        outcome = lifecycle.manifests_receive([manifest.pk], actor=_actor(cfs, user), message=message, data=data,
+                                              also={"pieces_received": pieces_received})
+        if not outcome.ok:
+            raise CfsError(outcome.refused[manifest.pk])
+        return Arrival.objects.create(manifest=manifest, cfs=cfs, pieces_expected=expected, pieces_received=pieces_received,
+                                      note=note, received_by=user)
+
+
+def manifest_breakdown(*, cfs, user, manifest_id: int) -> Manifest:
+    """Deconsolidate the MAWB: from here custody is per HAWB."""
+    manifest = _manifest(cfs, manifest_id)
+    outcome = lifecycle.manifests_break_down([manifest.pk], actor=_actor(cfs, user),
+                                             message=_("Broken down into its HAWBs at %(where)s") % {"where": _where(cfs)})
+    if not outcome.ok:
+        raise CfsError(outcome.refused[manifest.pk])
+    return manifest
+
+
+def shipments_exam_return(*, cfs, user, shipment_ids: Iterable[int]) -> Outcome:
+    """Parcels back from the centralized examination station (after a 1X transfer)."""
+    ids = list(station_shipments(cfs, cfs).filter(pk__in=[int(i) for i in shipment_ids]).values_list("pk", flat=True))
+    return lifecycle.shipments_back_from_exam(ids, actor=_actor(cfs, user), data=_place(cfs),
+                                              message=_("Back from exam at %(where)s") % {"where": _where(cfs)})
+
+
+# --- Hand-off ---------------------------------------------------------------------------------
+
+
+def handoff_blockers(shipment: Shipment) -> list[str]:
+    """Why this parcel may not be handed off yet, in lifecycle's words (empty: it may go).
+
+    A preview, so that the scan screen can refuse a parcel at its first scan, before a
+    tracking label is stuck on it. The hand-off itself is decided by
+    lifecycle.shipments_hand_off under the row lock; tests keep the two in agreement.
+    """
+    reasons = []
+    if shipment.status != S.RELEASED:
+        reasons.append(_("not released by CBP"))
+    if shipment.open_holds:
+        reasons.append(_("a hold is still open"))
+    if shipment.custody != C.BROKEN_DOWN:
+        reasons.append(_("not broken down"))
+    return reasons
+
+
+@dataclass
+class HandedOff:
+    """One hand-off asked for: done (handoff), or refused with the reason."""
+
+    shipment: Shipment | None
+    handoff: Handoff | None = None
+    refusal: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.handoff is not None
+
+
+def _tracking_problem(carrier: Carrier, tracking: str) -> str:
+    if not 6 <= len(tracking) <= 40:
+        return _("%(tracking)s is not a tracking number") % {"tracking": tracking or "—"}
+    if not carrier.accepts(tracking):
+        return _("%(tracking)s is not a %(carrier)s tracking number") % {"tracking": tracking, "carrier": carrier.name}
+    if Handoff.objects.filter(carrier=carrier, tracking_number=tracking).exists():
+        return _("%(carrier)s tracking number %(tracking)s is already on another parcel") % {"tracking": tracking,
+                                                                                            "carrier": carrier.name}
+    return ""
+
+
+def _already_handed_off(shipment: Shipment) -> str:
+    handoff = Handoff.objects.filter(shipment=shipment).select_related("carrier").first()
+    if handoff is None:
+        return ""
+    return _("already handed off to %(carrier)s (%(tracking)s)") % {"carrier": handoff.carrier.name,
+                                                                    "tracking": handoff.tracking_number}
+
+
+def _hand_off(*, cfs, actor: Actor, user, shipment: Shipment, carrier: Carrier, tracking: str, method: str) -> HandedOff:
+    problem = _already_handed_off(shipment) or _tracking_problem(carrier, tracking)
+    if problem:
+        return HandedOff(shipment, refusal=problem)
+    message = _("Handed off to %(carrier)s, tracking number %(tracking)s, at %(where)s") % {
+        "carrier": carrier.name, "tracking": tracking, "where": _where(cfs)}
+    data = {**_place(cfs), "carrier": carrier.name, "carrier_id": carrier.pk, "tracking": tracking, "method": method}
+    try:
+        with transaction.atomic():
+            outcome = lifecycle.shipments_hand_off([shipment.pk], actor=actor, message=message, data=data)
+            if not outcome.ok:
+                return HandedOff(shipment, refusal=outcome.refused[shipment.pk])
+            handoff = Handoff.objects.create(shipment=shipment, cfs=cfs, carrier=carrier, tracking_number=tracking, method=method,
+                                             handed_by=user)
+    except IntegrityError:  # the same tracking number or parcel, handed off a moment ago by someone else
+        return HandedOff(shipment, refusal=_("%(carrier)s tracking number %(tracking)s is already on another parcel") % {
+            "tracking": tracking, "carrier": carrier.name})
+    shipment.custody = C.HANDED_OFF  # what the database now says, for the caller's page
+    return HandedOff(shipment, handoff=handoff)
+
+
+def _carrier(cfs, carrier_id) -> Carrier | None:
+    if not str(carrier_id or "").isdigit():
+        return None
+    return carriers_for(cfs).filter(pk=int(carrier_id)).first()
+
+
+def shipment_hand_off(*, cfs, user, shipment_id: int, carrier_id: int, tracking_number: str,
+                      method: str = Handoff.Method.SELECTION) -> HandedOff:
+    """Give one parcel to a carrier with its tracking number; refused, with the reason, unless it may leave."""
+    shipment = station_shipments(cfs, cfs).filter(pk=shipment_id).first()
+    if shipment is None:
+        return HandedOff(None, refusal=_("no such HAWB at this station"))
+    carrier = _carrier(cfs, carrier_id)
+    if carrier is None:
+        return HandedOff(shipment, refusal=_("choose the carrier"))
+    return _hand_off(cfs=cfs, actor=_actor(cfs, user), user=user, shipment=shipment, carrier=carrier,
+                     tracking=scan_normalize(tracking_number), method=method)
+
+
+def shipments_hand_off_select(*, cfs, user, carrier_id: int, tracking_by_shipment: dict[int, str]) -> list[HandedOff]:
+    """Hand off the parcels chosen on the ready list, each with the tracking number typed next to it."""
+    return [shipment_hand_off(cfs=cfs, user=user, shipment_id=shipment_id, carrier_id=carrier_id, tracking_number=tracking,
+                              method=Handoff.Method.SELECTION)
+            for shipment_id, tracking in tracking_by_shipment.items()]
+
+
+@dataclass
+class Scan:
+    """What one scan did. state: ok (handed off), wait (HAWB accepted: scan its tracking number), bad (refused)."""
+
+    state: str
+    message: str
+    pending: Shipment | None = None
+    result: HandedOff | None = None
+
+
+def _find_hawb(cfs, code: str, *, manifest_id: int | None) -> list[Shipment]:
+    found = station_shipments(cfs, cfs).filter(hawb=code).select_related("manifest")
+    if manifest_id:
+        found = found.filter(manifest_id=manifest_id)
+    found = list(found)
+    live = [s for s in found if s.status != S.CANCELLED]
+    return live or found
+
+
+def _scan_hawb(cfs, code: str, *, manifest_id: int | None) -> Scan:
+    found = _find_hawb(cfs, code, manifest_id=manifest_id)
+    if not found:
+        return Scan("bad", _("%(code)s: no such HAWB at this station") % {"code": code or "—"})
+    if len(found) > 1:
+        return Scan("bad", _("HAWB %(hawb)s is on several MAWBs (%(mawbs)s): scan from the MAWB's own scan page") % {
+            "hawb": code, "mawbs": ", ".join(str(s.manifest) for s in found)})
+    shipment = found[0]
+    refusal = _already_handed_off(shipment)
+    if not refusal:
+        blockers = handoff_blockers(shipment)
+        if blockers:
+            refusal = "; ".join(blockers)
+    if refusal:
+        return Scan("bad", _("HAWB %(hawb)s may not be handed off: %(reason)s (%(status)s, %(custody)s)") % {
+            "hawb": shipment.hawb, "reason": refusal, "status": shipment.get_status_display(),
+            "custody": shipment.get_custody_display()})
+    return Scan("wait", _("HAWB %(hawb)s may go: now scan its tracking number") % {"hawb": shipment.hawb}, pending=shipment)
+
+
+def shipment_hand_off_scan(*, cfs, user, code: str, pending_id: int | None, carrier_id: int | None,
+                           manifest_id: int | None = None) -> Scan:
+    """One scan on the hand-off screen: a HAWB, then its tracking number.
+
+    With no HAWB pending, the scan is a HAWB: refused at once (saying which condition is
+    missing) or kept pending. With one pending, the scan is its tracking number, and the
+    parcel is handed off to the chosen carrier; a scan that is not a tracking number of the
+    carrier but is another HAWB starts over with that HAWB.
+    """
+    code = scan_normalize(code)
+    pending = station_shipments(cfs, cfs).filter(pk=pending_id).first() if pending_id else None
+    if pending is None:
+        return _scan_hawb(cfs, code, manifest_id=manifest_id)
+    if not code or code == pending.hawb:
+        return Scan("wait", _("HAWB %(hawb)s may go: now scan its tracking number") % {"hawb": pending.hawb}, pending=pending)
+    carrier = _carrier(cfs, carrier_id)
+    if carrier is None:
+        return Scan("bad", _("Choose the carrier, then scan the tracking number of HAWB %(hawb)s again") % {"hawb": pending.hawb},
+                    pending=pending)
+    if _find_hawb(cfs, code, manifest_id=manifest_id):
+        return _scan_hawb(cfs, code, manifest_id=manifest_id)  # a HAWB, not a label: the operator moved on to another parcel
+    problem = _tracking_problem(carrier, code)
+    if problem:
+        return Scan("bad", _("%(problem)s: scan the tracking number of HAWB %(hawb)s again") % {"problem": problem,
+                                                                                            "hawb": pending.hawb}, pending=pending)
+    result = _hand_off(cfs=cfs, actor=_actor(cfs, user), user=user, shipment=pending, carrier=carrier, tracking=code,
+                       method=Handoff.Method.SCAN)
+    if not result.ok:
+        return Scan("bad", _("HAWB %(hawb)s may not be handed off: %(reason)s") % {"hawb": pending.hawb, "reason": result.refusal},
+                    result=result)
+    return Scan("ok", _("HAWB %(hawb)s handed off to %(carrier)s, tracking number %(tracking)s") % {
+        "hawb": pending.hawb, "carrier": carrier.name, "tracking": code}, result=result)
+
+
+# --- Hand-off from a CSV file -------------------------------------------------------------------
+
+
+@dataclass
+class CsvLine:
+    line: int
+    hawb: str
+    carrier: str
+    tracking: str
+    result: HandedOff | None = None
+    refusal: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok
+
+
+@dataclass
+class CsvReport:
+    lines: list[CsvLine] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def handed_off(self) -> int:
+        return sum(1 for line in self.lines if line.ok)
+
+    @property
+    def refused(self) -> int:
+        return len(self.lines) - self.handed_off
+
+
+def _csv_text(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CfsError(_("The file is not text (UTF-8 expected)."))
+
+
+def _csv_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
+    if len(content) > CSV_MAX_BYTES:
+        raise CfsError(_("The file is larger than 2 MB; split it."))
+    text = _csv_text(content)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None)
+    if not header:
+        raise CfsError(_("The file is empty."))
+    columns = [CSV_COLUMNS.get(re.sub(r"[\s-]+", "_", h.strip().lower())) for h in header]
+    missing = [name for name in ("hawb", "carrier", "tracking") if name not in columns]
+    if missing:
+        raise CfsError(_("The first line must name the columns hawb, carrier and tracking_number (missing: %(missing)s).")
+                       % {"missing": ", ".join(missing)})
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        rows.append((number, {name: cell.strip() for name, cell in zip(columns, cells, strict=False) if name}))
+        if len(rows) > CSV_MAX_ROWS:
+            raise CfsError(_("The file has more than %(max)s lines; split it.") % {"max": CSV_MAX_ROWS})
+    return rows
+
+
+def handoffs_from_csv(*, cfs, user, content: bytes) -> CsvReport:
+    """Hand off the parcels a CSV file lists (hawb, carrier, tracking_number; mawb optional), each line on its own.
+
+    The parcels and carriers are looked up in one query each; each hand-off is then its own
+    transaction, so that a refused line (not released, on hold, not broken down) leaves the others done.
+    """
+    try:
+        rows = _csv_rows(content)
+    except CfsError as error:
+        return CsvReport(error=error.message)
+    carriers = list(carriers_for(cfs))
+    by_name = {key: c for c in carriers for key in (c.code.lower(), c.name.lower())}
+    hawbs = {scan_normalize(row.get("hawb", "")) for _n, row in rows}
+    candidates: dict[str, list[Shipment]] = defaultdict(list)
+    for shipment in station_shipments(cfs, cfs).filter(hawb__in=hawbs).select_related("manifest"):
+        candidates[shipment.hawb].append(shipment)
+    actor = _actor(cfs, user)
+    report = CsvReport()
+    done: dict[int, int] = {}
+    for number, row in rows:
+        hawb, mawb = scan_normalize(row.get("hawb", "")), scan_normalize(row.get("mawb", ""))
+        line = CsvLine(number, hawb, row.get("carrier", ""), scan_normalize(row.get("tracking", "")))
+        report.lines.append(line)
+        found = [s for s in candidates.get(hawb, []) if not mawb or s.mawb == mawb]
+        live = [s for s in found if s.status != S.CANCELLED] or found
+        carrier = by_name.get(line.carrier.lower())
+        if not live:
+            line.refusal = _("no such HAWB at this station")
+        elif len(live) > 1:
+            line.refusal = _("HAWB %(hawb)s is on several MAWBs: add a mawb column") % {"hawb": hawb}
+        elif carrier is None:
+            line.refusal = _("unknown carrier %(carrier)s") % {"carrier": line.carrier or "—"}
+        elif live[0].pk in done:
+            line.refusal = _("already handed off on line %(line)s") % {"line": done[live[0].pk]}
+        else:
+            line.result = _hand_off(cfs=cfs, actor=actor, user=user, shipment=live[0], carrier=carrier, tracking=line.tracking,
+                                    method=Handoff.Method.CSV)
+            line.refusal = line.result.refusal
+            if line.result.ok:
+                done[live[0].pk] = number
+    return report
+
+
+# --- Demo traffic -----------------------------------------------------------------------------
+
+DEMO_CARRIERS = ("ups", "fedex", "dhl", "usps")
+
+
+def _demo_tracking(carrier: Carrier, shipment: Shipment, cfs) -> str:
+    digits = str(int(hashlib.sha256(f"{carrier.code}:{shipment.pk}:{shipment.hawb}".encode()).hexdigest(), 16))
+    return {
+        "ups": f"1Z{cfs.firms_code}{digits[:12]}",
+        "fedex": digits[:12],
+        "dhl": digits[:10],
+        "usps": f"9{digits[:21]}",
+    }[carrier.code]
+
+
+@dataclass
+class SimulationStep:
+    collected: int = 0
+    received: int = 0
+    broken_down: int = 0
+    back_from_exam: int = 0
+    handed_off: int = 0
+
+
+def cfs_simulate_step(*, cfs, now: datetime) -> SimulationStep:
+    """Do what the station's staff would do next with demo traffic, as far as customs allows today.
+
+    Collect every MAWB with a permit to transfer (one truck run), receive each with the
+    pieces the manifest announces, break it down, bring back from exam the parcels CBP has
+    since released, and hand every released parcel to one of the national carriers with a
+    made-up tracking number of that carrier's shape (chosen by the HAWB, so a run repeats).
+    Safe to call again: what is done is not done twice. `now` dates the truck run.
+    """
+    step = SimulationStep()
+    manifests = station_manifests(cfs, cfs)
+    to_collect = list(manifests.filter(custody=C.TRANSFER_AUTHORIZED).values_list("pk", flat=True))
+    if to_collect:
+        collected = manifests_collect_record(cfs=cfs, user=None, manifest_ids=to_collect, driver=_("Demo driver"),
+                                             truck=f"DEMO-{cfs.airport}-{now:%m%d}", bonded_carrier=_("Demo bonded trucking"))
+        step.collected = len(collected.outcome.moved)
+    for manifest in manifests.filter(custody=C.IN_TRANSIT):
+        try:
+            manifest_arrival_record(cfs=cfs, user=None, manifest_id=manifest.pk, pieces_received=manifest.pieces_expected)
+            step.received += 1
+        except CfsError:  # received by the staff meanwhile
+            pass
+    for manifest_id in manifests.filter(custody=C.AT_CFS).values_list("pk", flat=True):
+        try:
+            manifest_breakdown(cfs=cfs, user=None, manifest_id=manifest_id)
+            step.broken_down += 1
+        except CfsError:
+            pass
+    shipments = station_shipments(cfs, cfs)
+    examined = shipments.filter(custody=C.AT_EXAM, status=S.RELEASED, open_holds=0).values_list("pk", flat=True)
+    step.back_from_exam = len(shipments_exam_return(cfs=cfs, user=None, shipment_ids=list(examined)).moved)
+    carriers = list(Carrier.objects.filter(cfs__isnull=True, code__in=DEMO_CARRIERS).order_by("code"))
+    if not carriers:
+        return step
+    actor = _actor(cfs, None)
+    for shipment in ready_for_hand_off(shipments).order_by("pk"):
+        carrier = carriers[int(hashlib.sha256(shipment.hawb.encode()).hexdigest(), 16) % len(carriers)]
+        result = _hand_off(cfs=cfs, actor=actor, user=None, shipment=shipment, carrier=carrier,
+                           tracking=_demo_tracking(carrier, shipment, cfs), method=Handoff.Method.SIMULATION)
+        step.handed_off += result.ok
+    return step

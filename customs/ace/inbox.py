@@ -1,0 +1,148 @@
+"""Status notices from ACE: stored as they came, then applied through the lifecycle, in order and in sets.
+
+Each notice carries a disposition code; the AceCode table says what it does (release,
+hold, hold removed, exam, permit to transfer, arrival, information). Consecutive notices
+with the same code are applied together, so thousands of releases are one set-based move.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import groupby
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customs.ace.adapter import Notice, adapter
+from customs.ace.explain import code_table, codes_text
+from customs.models import AceCode, AceMessage, Entry, Hold
+from customs.notify import shipments_notify
+from shipments import lifecycle
+from shipments.models import Custody, CustomsStatus, Manifest, Shipment
+
+Effect = AceCode.Effect
+
+
+def notices_receive(*, limit: int = 2000) -> int:
+    """Collect the notices that have arrived, store them, apply them. Returns how many were applied."""
+    notices = adapter().receive(limit=limit)
+    if not notices:
+        return 0
+    with transaction.atomic():
+        messages = _store(notices)
+        table = code_table()
+        for code, group in groupby(zip(notices, messages, strict=True), key=lambda pair: pair[0].code):
+            _apply(code, list(group), table)
+        AceMessage.objects.filter(pk__in=[m.pk for m in messages]).update(processed_at=timezone.now())
+    return len(notices)
+
+
+def _store(notices: list[Notice]) -> list[AceMessage]:
+    now = timezone.now()
+    entries = dict(Entry.objects.filter(number__in={n.entry for n in notices if n.entry}).values_list("number", "id"))
+    manifests = dict(Manifest.objects.filter(mawb__in={n.mawb for n in notices if n.mawb}).values_list("mawb", "id"))
+    messages = [
+        AceMessage(direction=AceMessage.Direction.IN, kind=AceMessage.Kind.NOTICE, entry_id=entries.get(n.entry),
+                   manifest_id=manifests.get(n.mawb), codes=[n.code], raw=n.raw, at=now)
+        for n in notices
+    ]
+    AceMessage.objects.bulk_create(messages, batch_size=1000)
+    if not all(m.pk for m in messages):  # backends without ids from bulk_create: read them back in order
+        fresh = list(AceMessage.objects.filter(at=now, direction=AceMessage.Direction.IN).order_by("id"))
+        messages = fresh[-len(notices):]
+    return messages
+
+
+def _shipments_by_entry(pairs) -> dict[str, list[int]]:
+    """The shipments of each entry the notices are about, in one query."""
+    numbers = {n.entry for n, _ in pairs if n.entry}
+    found: dict[str, list[int]] = defaultdict(list)
+    if numbers:
+        for shipment_id, number in Shipment.objects.filter(entry__number__in=numbers).values_list("id", "entry__number"):
+            found[number].append(shipment_id)
+    return found
+
+
+def _shipments_of(pairs) -> list[int]:
+    return [i for ids in _shipments_by_entry(pairs).values() for i in ids]
+
+
+def _manifests_of(pairs) -> list[int]:
+    mawbs = {n.mawb for n, _ in pairs if n.mawb}
+    firms = {n.data.get("firms") for n, _ in pairs if n.data.get("firms")}
+    query = Manifest.objects.filter(mawb__in=mawbs)
+    if firms:
+        query = query.filter(cfs__firms_code__in=firms)
+    return list(query.values_list("id", flat=True))
+
+
+def _apply(code: str, pairs: list, table: dict) -> None:
+    known = table.get(code)
+    effect = known.effect if known else Effect.INFO
+    text = codes_text([code])
+    data = {"code": code, "messages": [m.pk for _, m in pairs][:50]}
+    if effect == Effect.ARRIVAL:
+        lifecycle.manifests_arrived(_manifests_of(pairs), message=text)
+    elif effect == Effect.TRANSFER:
+        firms = pairs[0][0].data.get("firms", "")
+        lifecycle.manifests_transfer_authorized(_manifests_of(pairs), firms_code=firms, message=text)
+    elif effect == Effect.ACCEPTED:
+        lifecycle.ace_accepted(_shipments_of(pairs), message=text, data=data)
+    elif effect == Effect.RELEASE:
+        ids = _shipments_of(pairs)
+        outcome = lifecycle.move(shipment_ids=ids, dimension=lifecycle.CUSTOMS, to=CustomsStatus.RELEASED, actor=lifecycle.ACE,
+                                 message=text, data=data, require={"open_holds": (0, _("a hold is still open"))})
+        if outcome.moved:
+            shipments_notify(shipment_ids=outcome.moved, kind="released", text=_("released by CBP"))
+    elif effect in (Effect.HOLD, Effect.EXAM):
+        _holds_place(code, pairs, known, text, data)
+    elif effect == Effect.HOLD_REMOVED:
+        _holds_remove(pairs, text, data)
+    else:
+        lifecycle.note(shipment_ids=_shipments_of(pairs), actor=lifecycle.ACE, message=text, data=data)
+
+
+def _holds_place(code: str, pairs: list, known: AceCode | None, text: str, data: dict) -> None:
+    by_entry = _shipments_by_entry(pairs)
+    ids = [i for group in by_entry.values() for i in group]
+    if not ids:
+        return
+    now = timezone.now()
+    message_of = {i: message.pk for notice, message in pairs for i in by_entry.get(notice.entry, [])}
+    agency = known.agency if known else "CBP"
+    reason = pairs[0][0].data.get("reason", "")
+    Hold.objects.bulk_create([Hold(shipment_id=i, agency=agency or "CBP", code=code, reason=reason, placed_at=now,
+                                   message_id=message_of.get(i)) for i in ids])
+    Shipment.objects.filter(pk__in=ids).update(open_holds=F("open_holds") + 1)
+    lifecycle.hold_placed(ids, message=text, data=data)
+    if known and known.effect == Effect.EXAM:
+        at_cfs = list(Shipment.objects.filter(pk__in=ids, custody=Custody.BROKEN_DOWN).values_list("id", flat=True))
+        lifecycle.shipments_to_exam(at_cfs, message=text, data=data)
+    shipments_notify(shipment_ids=ids, kind="hold", text=_("put on hold by %(agency)s") % {"agency": agency or "CBP"})
+
+
+def _holds_remove(pairs: list, text: str, data: dict) -> None:
+    """Close the hold each notice names; shipments with no hold left return to accepted (exams come back)."""
+    now = timezone.now()
+    by_entry = _shipments_by_entry(pairs)
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for notice, _message in pairs:
+        by_code[notice.data.get("hold", "")].extend(by_entry.get(notice.entry, []))
+    lifted = []
+    for code, ids in by_code.items():
+        holds = Hold.objects.filter(shipment_id__in=ids, removed_at__isnull=True)
+        if code:
+            holds = holds.filter(code=code)
+        closed = list(holds.values_list("id", "shipment_id"))
+        Hold.objects.filter(pk__in=[h for h, _ in closed]).update(removed_at=now, outcome=Hold.Outcome.RELEASED)
+        affected = [s for _, s in closed]
+        Shipment.objects.filter(pk__in=affected, open_holds__gt=0).update(open_holds=F("open_holds") - 1)
+        if code == "1X":
+            at_exam = list(Shipment.objects.filter(pk__in=affected, custody=Custody.AT_EXAM).values_list("id", flat=True))
+            lifecycle.move(shipment_ids=at_exam, dimension=lifecycle.CUSTODY, to=Custody.BROKEN_DOWN, actor=lifecycle.ACE,
+                           message=text, data=data, allowed_from=[Custody.AT_EXAM])
+        lifted.extend(affected)
+    clear = list(Shipment.objects.filter(pk__in=lifted, open_holds=0, status=CustomsStatus.ON_HOLD).values_list("id", flat=True))
+    lifecycle.hold_lifted(clear, to=CustomsStatus.ACCEPTED, message=text, data=data)

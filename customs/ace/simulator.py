@@ -1,0 +1,152 @@
+"""A simulated ACE: behaves like CBP's system, behind the same adapter interface a real connection would use.
+
+- `transmit`: an immediate reply per entry (as ABI's SX): accepted, or rejected with error codes
+  for what it can detect (Type 86 where the law no longer allows de minimis: 181 suspended,
+  110 excluded origin; bad HTS E01; missing consignee E02), plus a share of rejections for
+  data that does not match the air manifest (E04).
+- Then status notices over time (as ABI's SO and Air AMS's FSN), planned when the entry is
+  received and handed out by `receive` once due: arrival (ARR) and permit to transfer (07) per
+  MAWB, then per entry a release (1C), or first a hold by an agency (with a hold removed, HR,
+  unless it ends in seizure, which the broker records), or a transfer for exam (1X) and its end.
+  Type 86 entries for a consignee with more Type 86 parcels that day get the 2M notice.
+- Deterministic: every draw comes from the seed and the HAWB, so a run can be repeated.
+  Rates and delays are settings (ACE_*); tests run with no delay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customs.ace.adapter import AceAdapter, Notice, Reply
+from customs.models import SimulatorEntry, SimulatorNotice
+
+DE_MINIMIS_SUSPENDED = date(2025, 8, 29)
+ORIGIN_EXCLUDED = date(2025, 5, 2)
+EXCLUDED_ORIGINS = {"CN", "HK"}
+AGENCY_HOLDS = {"FDA": "FH", "USDA": "UH", "CPSC": "CH", "FCC": "TH"}
+
+
+def draw(hawb: str, salt: str) -> float:
+    """A number in [0, 1) fixed by the seed, the HAWB and what it is drawn for."""
+    digest = hashlib.sha256(f"{settings.ACE_SEED}:{hawb}:{salt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _errors(payload: dict) -> list[str]:
+    codes: list[str] = []
+    for bill in payload["bills"]:
+        arrival = date.fromisoformat(bill["arrival"])
+        if payload["type"] == "86":
+            if arrival >= DE_MINIMIS_SUSPENDED:
+                codes.append("181")
+            elif arrival >= ORIGIN_EXCLUDED and bill["origin"] in EXCLUDED_ORIGINS:
+                codes.append("110")
+        hts = bill.get("hts", "")
+        if len(hts) != 10 or not hts.isdigit():
+            codes.append("E01")
+        consignee = bill.get("consignee", {})
+        if not consignee.get("name") or not consignee.get("address1"):
+            codes.append("E02")
+    if not codes and draw(payload["bills"][0]["hawb"], "reject") < settings.ACE_REJECT_RATE:
+        codes.append("E04")
+    return sorted(set(codes))
+
+
+def _raw_reply(entry: str, accepted: bool, codes: list[str]) -> str:
+    status = "ACCEPTED" if accepted else "REJECTED"
+    return f"SX|ENTRY={entry}|STATUS={status}|CODES={','.join(codes)}|AT={timezone.now():%Y%m%d%H%M%S}"
+
+
+class Simulator(AceAdapter):
+    def transmit(self, payloads: list[dict]) -> list[Reply]:
+        replies = []
+        now = timezone.now()
+        for payload in payloads:
+            number, attempt = payload["entry"], payload.get("attempt", 1)
+            known = SimulatorEntry.objects.filter(number=number).first()
+            if known is not None and known.reply["accepted"]:  # ACE refuses an entry number already on file
+                replies.append(Reply(entry=number, accepted=False, codes=["E03"], raw=_raw_reply(number, False, ["E03"]),
+                                     attempt=attempt))
+                continue
+            codes = _errors(payload)
+            reply = Reply(entry=number, accepted=not codes, codes=codes, raw=_raw_reply(number, not codes, codes), attempt=attempt)
+            memory = {"accepted": reply.accepted, "codes": codes, "raw": reply.raw, "attempt": attempt}
+            try:
+                with transaction.atomic():
+                    if known is None:  # a rejected entry is not on file: sending it again is a new submission
+                        SimulatorEntry.objects.create(number=number, payload=payload, received_at=now, reply=memory)
+                    else:
+                        SimulatorEntry.objects.filter(pk=known.pk).update(payload=payload, received_at=now, reply=memory)
+                    if reply.accepted:
+                        self._plan(payload, now)
+            except IntegrityError:  # received twice at the same moment: the first one stands
+                reply = Reply(entry=number, accepted=False, codes=["E03"], raw=_raw_reply(number, False, ["E03"]), attempt=attempt)
+            replies.append(reply)
+        return replies
+
+    def lookup(self, entry_numbers: list[str]) -> dict[str, Reply]:
+        found = SimulatorEntry.objects.filter(number__in=entry_numbers)
+        return {e.number: Reply(entry=e.number, accepted=e.reply["accepted"], codes=e.reply["codes"], raw=e.reply["raw"],
+                                attempt=e.reply.get("attempt", 1)) for e in found}
+
+    def receive(self, limit: int = 2000) -> list[Notice]:
+        now = timezone.now()
+        with transaction.atomic():
+            due = list(SimulatorNotice.objects.select_for_update(skip_locked=True)
+                       .filter(emitted_at__isnull=True, due_at__lte=now).order_by("due_at", "sequence", "id")[:limit])
+            SimulatorNotice.objects.filter(pk__in=[n.pk for n in due]).update(emitted_at=now)
+        return [self._notice(n) for n in due]
+
+    # --- planning ----------------------------------------------------------------------------
+
+    def _plan(self, payload: dict, now) -> None:
+        """Every notice this entry (and its MAWB, the first time) will get, with when it is due."""
+        step = timedelta(seconds=settings.ACE_DELAY_SECONDS)
+        manifest = payload["manifest"]
+        notices = []
+        if not SimulatorNotice.objects.filter(mawb=manifest["mawb"], code="07").exists():
+            notices.append(SimulatorNotice(mawb=manifest["mawb"], code="ARR", sequence=1, due_at=now + step, data=manifest))
+            notices.append(SimulatorNotice(mawb=manifest["mawb"], code="07", sequence=2, due_at=now + 2 * step,
+                                           data={**manifest, "firms": manifest.get("firms", "")}))
+        number = payload["entry"]
+        hawbs = [bill["hawb"] for bill in payload["bills"]]
+        first = hawbs[0]
+        agencies = sorted({flag for bill in payload["bills"] for flag in bill.get("pga", [])})
+        common = {"hawbs": hawbs}
+
+        def at(n: int, code: str, **data):
+            notices.append(SimulatorNotice(entry_number=number, code=code, sequence=2 + n, due_at=now + (2 + n) * step,
+                                           data={**common, **data}))
+
+        if payload["type"] == "86" and payload.get("consignee_parcels_that_day", 1) > 1:
+            at(1, "2M")
+        roll = draw(first, "outcome")
+        if roll < settings.ACE_HOLD_RATE:
+            agency = next((AGENCY_HOLDS[a] for a in agencies if a in AGENCY_HOLDS), "BH")
+            at(1, agency, reason="documents requested")
+            if draw(first, "seize") >= settings.ACE_SEIZE_RATE:  # otherwise the hold stays: the broker records the seizure
+                at(3, "HR", hold=agency)
+                at(4, "1C")
+        elif roll < settings.ACE_HOLD_RATE + settings.ACE_EXAM_RATE:
+            at(1, "1X", reason="intensive exam")
+            at(3, "HR", hold="1X")
+            at(4, "1C")
+        else:
+            at(2, "1C")
+        SimulatorNotice.objects.bulk_create(notices)
+
+    @staticmethod
+    def _notice(n: SimulatorNotice) -> Notice:
+        subject = f"ENTRY={n.entry_number}" if n.entry_number else f"MAWB={n.mawb}"
+        extra = "".join(f"|{k.upper()}={v if not isinstance(v, list) else ','.join(v)}" for k, v in sorted(n.data.items())
+                        if k in ("hawbs", "firms", "reason", "hold"))
+        kind = "FSN" if n.mawb else "SO"
+        raw = f"{kind}|{subject}|DISP={n.code}{extra}|AT={n.due_at:%Y%m%d%H%M%S}"
+        return Notice(code=n.code, raw=raw, entry=n.entry_number, mawb=n.mawb, hawbs=n.data.get("hawbs", []),
+                      data=json.loads(json.dumps(n.data)))

@@ -1,0 +1,67 @@
+"""Celery tasks of the customs app: thin wrappers over filing and the ACE inbox. Each takes ids and is safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import OperationalError, transaction
+
+from accounts.models import Notification, Organization
+from customs import filing
+from customs.ace.inbox import notices_receive
+
+
+@shared_task(queue="filing", acks_late=True)
+def entries_build_task(broker_id: int, shipment_ids=None, refile: bool = False) -> int:
+    """Build entries for approved shipments, then start transmitting."""
+    broker = Organization.objects.get(pk=broker_id)
+    built = filing.entries_build(broker=broker, shipment_ids=shipment_ids, refile=refile)
+    if built:
+        transaction.on_commit(lambda: transmissions_send_task.delay())
+    return len(built)
+
+
+@shared_task(bind=True, queue="filing", acks_late=True, max_retries=8)
+def transmissions_send_task(self, rounds: int = 20) -> int:
+    """Send pending transmissions in batches until none are left (or `rounds` batches), then collect replies."""
+    sent = 0
+    try:
+        for _ in range(rounds):
+            claimed = filing.transmissions_claim(limit=settings.ACE_BATCH_SIZE)
+            if not claimed:
+                break
+            filing.transmissions_deliver(transmission_ids=claimed)
+            sent += len(claimed)
+            ace_receive_task.delay()
+    except (OperationalError, ConnectionError) as exc:  # claimed batches are completed by recovery, never sent twice
+        raise self.retry(exc=exc, countdown=min(300, 2 ** self.request.retries * 5))
+    if sent and filing.Transmission.objects.filter(state="pending").exists():
+        transmissions_send_task.apply_async(countdown=1 if settings.ACE_RATE_LIMIT_PER_HOUR else 0)
+    return sent
+
+
+@shared_task(queue="filing", acks_late=True)
+def transmissions_recover_task() -> dict:
+    return filing.transmissions_recover()
+
+
+@shared_task(queue="ace", acks_late=True)
+def ace_receive_task(rounds: int = 50) -> int:
+    """Apply the status notices that have arrived (beat runs this too, so notices flow even without new filings)."""
+    total = 0
+    for _ in range(rounds):
+        applied = notices_receive()
+        total += applied
+        if not applied:
+            break
+    return total
+
+
+@shared_task(queue="notify", acks_late=True)
+def notifications_email_task(notification_ids: list[int]) -> int:
+    """E-mail the notifications not e-mailed yet (a retry sends nothing twice)."""
+    pending = list(Notification.objects.filter(pk__in=notification_ids, emailed=False).select_related("user"))
+    mails = [("Calista: " + n.message[:80], f"{n.message}\n\n{settings.SITE_URL.rstrip('/')}{n.url}", settings.DEFAULT_FROM_EMAIL,
+              [n.user.email]) for n in pending]
+    send_mass_mail(mails, fail_silently=False)
+    Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed=True)
+    return len(mails)

@@ -1,0 +1,173 @@
+"""From approval to release: entries, numbers, the outbox, ACE's replies and notices, exactly once."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+
+from customs import filing
+from customs.ace.inbox import notices_receive
+from customs.models import AceMessage, Entry, Hold, SimulatorEntry, Transmission
+from shipments import lifecycle
+from shipments.models import Shipment
+from shipments.services import manifest_ingest, upload_create
+from tests.shipments.conftest import sample
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ace(settings):
+    """A simulator that releases everything at once, unless a test sets rates."""
+    settings.ACE_DELAY_SECONDS = 0
+    settings.ACE_HOLD_RATE = 0
+    settings.ACE_EXAM_RATE = 0
+    settings.ACE_REJECT_RATE = 0
+    settings.ACE_RATE_LIMIT_PER_HOUR = 0
+    return settings
+
+
+def ingest(forwarder, name):
+    upload = upload_create(forwarder=forwarder, user=None, file=ContentFile(sample(name)), name=name, queue=False)
+    manifest_ingest(upload_id=upload.pk)
+    return Shipment.objects.filter(upload=upload)
+
+
+def approve_all(shipments, broker_user):
+    return lifecycle.shipments_approve(list(shipments.values_list("id", flat=True)), actor=lifecycle.Actor.of(broker_user))
+
+
+def file_everything(broker):
+    filing.entries_build(broker=broker)
+    while claimed := filing.transmissions_claim(limit=500):
+        filing.transmissions_deliver(transmission_ids=claimed)
+    while notices_receive():
+        pass
+
+
+def test_entry_numbers_carry_the_filer_code_a_serial_and_a_check_digit():
+    number = filing.entry_number("GGB", 1234567)
+    assert number[:3] == "GGB" and number[3:10] == "1234567" and len(number) == 11
+    assert int(number[10]) == filing.check_digit("GGB", "1234567")
+    assert filing.entry_number("GGB", 1234568) != number
+
+
+def test_type_86_gets_one_entry_per_bill_and_type_11_one_per_consignee_and_flight(ace, forwarder_org, broker_user, broker_org):
+    shipments = ingest(forwarder_org, "sample_edge.csv")
+    approve_all(shipments, broker_user)
+    filing.entries_build(broker=broker_org)
+    for entry in Entry.objects.filter(entry_type="86"):
+        assert entry.shipments.count() == 1
+    grouped = Entry.objects.filter(entry_type="11", consignee_key=Shipment.objects.get(hawb="SE0022").consignee_key)
+    assert grouped.count() == 1 and set(grouped.get().shipments.values_list("hawb", flat=True)) == {"SE0021", "SE0022", "SE0023"}
+    assert Transmission.objects.filter(state="pending").count() == Entry.objects.count()
+
+
+def test_approved_shipments_are_filed_accepted_and_released_with_every_event(ace, forwarder_org, cfs_org, broker_user, broker_org):
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")  # LAX manifest goes to cfs_org (L101)
+    approve_all(shipments, broker_user)
+    file_everything(broker_org)
+    assert set(shipments.values_list("status", flat=True)) == {"released"}
+    lax = shipments.filter(destination_airport="LAX").first()
+    assert lax.custody == "transfer_authorized"  # arrival, then the permit to transfer to FIRMS L101
+    steps = list(lax.events.filter(dimension="customs").values_list("to_state", flat=True))
+    assert steps == ["received", "approved", "filed", "accepted", "released"]
+    custody = list(lax.events.filter(dimension="custody").values_list("to_state", flat=True))
+    assert custody == ["at_terminal", "transfer_authorized"]
+    assert "1C" in lax.events.get(to_state="released").message
+    assert AceMessage.objects.filter(direction="out").count() == Entry.objects.count()
+    assert AceMessage.objects.filter(direction="in", kind="reply").count() == Entry.objects.count()
+
+
+def test_type_86_after_the_suspension_is_rejected_by_ace_with_code_181(ace, forwarder_org, broker_user, broker_org):
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    one = shipments.first()
+    Shipment.objects.filter(pk=one.pk).update(entry_type="86", reasons=["DM_ELIGIBLE"])  # as if wrongly decided
+    approve_all(shipments.filter(pk=one.pk), broker_user)
+    file_everything(broker_org)
+    one.refresh_from_db()
+    assert one.status == "ace_rejected"
+    event = one.events.get(to_state="ace_rejected")
+    assert event.data["codes"] == ["181"] and "de minimis is suspended" in event.message
+
+
+def test_a_hold_is_recorded_with_its_agency_and_ends_in_release(ace, forwarder_org, broker_user, broker_org):
+    ace.ACE_HOLD_RATE = 1.0
+    ace.ACE_SEIZE_RATE = 0.0
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    file_everything(broker_org)
+    flagged = shipments.filter(hawb="SC00000007").get()  # green tea: FDA
+    hold = Hold.objects.get(shipment=flagged)
+    assert (hold.agency, hold.code, hold.outcome) == ("FDA", "FH", "released") and hold.removed_at
+    assert flagged.status == "released" and flagged.open_holds == 0
+    steps = list(flagged.events.filter(dimension="customs").values_list("to_state", flat=True))
+    assert steps == ["received", "approved", "filed", "accepted", "on_hold", "accepted", "released"]
+
+
+def test_a_hold_that_ends_in_seizure_stays_open_for_the_broker(ace, forwarder_org, broker_user, broker_org):
+    ace.ACE_HOLD_RATE = 1.0
+    ace.ACE_SEIZE_RATE = 1.0
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    file_everything(broker_org)
+    assert set(shipments.values_list("status", flat=True)) == {"on_hold"}
+    assert not Hold.objects.filter(removed_at__isnull=False).exists()
+
+
+def test_the_outcome_of_each_hawb_is_the_same_for_the_same_seed(ace, forwarder_org, broker_user, broker_org):
+    from customs.ace.simulator import draw
+
+    assert draw("SC00000007", "outcome") == draw("SC00000007", "outcome")
+    ace.ACE_SEED = 1
+    first = draw("SC00000007", "outcome")
+    ace.ACE_SEED = 2
+    assert draw("SC00000007", "outcome") != first
+
+
+def test_a_crash_after_sending_is_recovered_without_filing_twice(ace, forwarder_org, broker_user, broker_org):
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    filing.entries_build(broker=broker_org)
+    claimed = filing.transmissions_claim(limit=500)
+    # ACE received and answered, but the worker died before recording the replies:
+    from customs.ace.adapter import adapter
+
+    adapter().transmit(filing.payloads_for(list(Transmission.objects.filter(pk__in=claimed).values_list("entry_id", flat=True))))
+    received = SimulatorEntry.objects.count()
+    assert set(shipments.values_list("status", flat=True)) == {"filed"}
+    filing.transmissions_recover(older_than=timedelta(0))
+    assert SimulatorEntry.objects.count() == received  # nothing sent again
+    assert set(shipments.values_list("status", flat=True)) == {"accepted"}
+    assert not Transmission.objects.exclude(state="done").exists()
+
+
+def test_a_crash_before_sending_is_recovered_by_sending_once(ace, forwarder_org, broker_user, broker_org):
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    filing.entries_build(broker=broker_org)
+    filing.transmissions_claim(limit=500)  # claimed, then the worker died before sending
+    assert SimulatorEntry.objects.count() == 0
+    filing.transmissions_recover(older_than=timedelta(0))
+    assert SimulatorEntry.objects.count() == Entry.objects.count()
+    assert set(shipments.values_list("status", flat=True)) == {"accepted"}
+
+
+def test_recording_the_same_replies_twice_changes_nothing(ace, forwarder_org, broker_user, broker_org):
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    filing.entries_build(broker=broker_org)
+    claimed = filing.transmissions_claim(limit=500)
+    filing.transmissions_deliver(transmission_ids=claimed)
+    events = lifecycle.ShipmentEvent.objects.count()
+    filing.transmissions_deliver(transmission_ids=claimed)
+    assert lifecycle.ShipmentEvent.objects.count() == events
+
+
+def test_the_rate_limit_holds_back_what_is_over_the_budget(ace, forwarder_org, broker_user, broker_org):
+    ace.ACE_RATE_LIMIT_PER_HOUR = 600  # 10 a minute
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    filing.entries_build(broker=broker_org)
+    assert len(filing.transmissions_claim(limit=500)) == 10
+    assert filing.transmissions_claim(limit=500) == []
