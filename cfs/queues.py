@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from accounts import access
 from cfs.models import Carrier, Handoff
@@ -66,6 +66,11 @@ def held_or_at_exam(shipments: QuerySet) -> QuerySet:
 
 def general_order_watch(shipments: QuerySet) -> QuerySet:
     return shipments.filter(WATCHED)
+
+
+def with_clock(shipments: QuerySet) -> QuerySet:
+    """Each shipment marked `on_clock` when the general-order clock runs for it."""
+    return shipments.annotate(on_clock=ExpressionWrapper(WATCHED, output_field=BooleanField()))
 
 
 def breaking_down(manifests: QuerySet) -> QuerySet:

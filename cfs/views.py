@@ -13,7 +13,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -85,8 +85,9 @@ def _manifest_or_404(request, pk):
 
 
 def _with_countdown(shipments, today):
+    """Each shipment of a page (annotated by queues.with_clock) with its general-order countdown, when its clock runs."""
     for shipment in shipments:
-        shipment.countdown = queues.countdown(shipment.arrival_date, today=today)
+        shipment.countdown = queues.countdown(shipment.arrival_date, today=today) if shipment.on_clock else None
     return shipments
 
 
@@ -108,7 +109,7 @@ def queues_view(request):
     shipments = queues.station_shipments(request.org, station)
     today = timezone.localdate()
     warning_since, _overdue_since = queues.general_order_cutoffs(today)
-    urgent = _with_countdown(list(queues.general_order_watch(shipments).filter(arrival_date__lte=warning_since)
+    urgent = _with_countdown(list(queues.with_clock(queues.general_order_watch(shipments)).filter(arrival_date__lte=warning_since)
                                   .select_related("manifest").order_by("arrival_date", "hawb")[:10]), today)
     return render(request, "cfs/queues.html", _context(
         request, station, to_collect=by_custody["to_collect"],
@@ -146,7 +147,7 @@ def collect(request):
                 messages.warning(request, _("Not collected: %(reason)s") % {"reason": reason})
             return redirect("cfs:queues")
     return render(request, "cfs/collect.html", _context(request, station, form=form, waiting=waiting,
-                                                        chosen=set(form["manifests"].value() or [])),
+                                                        chosen={int(v) for v in form["manifests"].value() or [] if str(v).isdigit()}),
                   status=400 if request.method == "POST" else 200)
 
 
@@ -160,7 +161,7 @@ def manifest_detail(request, pk):
 
 def _manifest_page(request, manifest, *, arrival_form=None, status=200):
     today = timezone.localdate()
-    shipments = (access.shipments_for(request.org).filter(manifest=manifest).select_related("handoff__carrier")
+    shipments = (queues.with_clock(access.shipments_for(request.org).filter(manifest=manifest)).select_related("handoff__carrier")
                  .prefetch_related(_open_holds()).order_by("hawb"))
     page = Paginator(shipments, SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, today)
@@ -247,7 +248,7 @@ def ready(request):
 def held(request):
     """Parcels that stay in bond: on hold, with a hold open, or at exam."""
     station = _station(request)
-    shipments = (queues.held_or_at_exam(queues.station_shipments(request.org, station)).select_related("manifest")
+    shipments = (queues.with_clock(queues.held_or_at_exam(queues.station_shipments(request.org, station))).select_related("manifest")
                  .prefetch_related(_open_holds()).order_by("arrival_date", "mawb", "hawb"))
     page = Paginator(shipments, SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, timezone.localdate())
@@ -272,7 +273,7 @@ def general_order(request):
     """The general-order clock: days since arrival of every parcel not yet released, oldest first."""
     station = _station(request)
     today = timezone.localdate()
-    shipments = queues.general_order_watch(queues.station_shipments(request.org, station)).select_related("manifest")
+    shipments = queues.with_clock(queues.general_order_watch(queues.station_shipments(request.org, station))).select_related("manifest")
     level = request.GET.get("level", "")
     warning_since, overdue_since = queues.general_order_cutoffs(today)
     if level == "warning":
@@ -311,13 +312,13 @@ def scan(request):
         result = shipment_hand_off_scan(cfs=station, user=request.user, code=request.POST.get("code", ""),
                                         pending_id=int(pending) if pending.isdigit() else None, carrier_id=carrier_id,
                                         manifest_id=manifest.pk if manifest else None)
-    context = {"scan": result, "carrier_id": str(carrier_id)}
+    start, end = _day_range(timezone.localdate())
+    today_handoffs = queues.station_handoffs(request.org, station).filter(handed_at__gte=start, handed_at__lt=end)
+    context = {"scan": result, "carrier_id": str(carrier_id), "handed_today": today_handoffs.count()}
     if request.headers.get("HX-Request"):
         return render(request, "cfs/_scan_response.html", context)
-    today_handoffs = (queues.station_handoffs(request.org, station).filter(handed_at__date=timezone.localdate())
-                      .select_related("shipment", "carrier")[:30])
     return render(request, "cfs/scan.html", _context(request, station, carriers=carriers, manifest=manifest,
-                                                     handoffs=today_handoffs, **context))
+                                                     handoffs=today_handoffs.select_related("shipment", "carrier")[:30], **context))
 
 
 @station_page
@@ -412,6 +413,6 @@ def carriers(request):
         else:
             messages.success(request, _("%(name)s added.") % {"name": carrier.name})
             return redirect("cfs:carriers")
-    listed = queues.carriers_for(station).annotate(n=Count("handoffs"))
+    listed = queues.carriers_for(station).annotate(n=Count("handoffs", filter=Q(handoffs__cfs=station)))
     return render(request, "cfs/carriers.html", _context(request, station, form=form, carriers=listed),
                   status=400 if request.method == "POST" else 200)
