@@ -266,6 +266,7 @@ ACE_SEIZE_RATE = env.float("ACE_SEIZE_RATE", 0.1, minimum=0, help="Simulator: sh
 ACE_RATE_LIMIT_PER_HOUR = env.int("ACE_RATE_LIMIT_PER_HOUR", 25_000, minimum=0,
                                   help="Entries transmitted per hour at most (CBP asks for 20-30k); 0 for no limit.")
 ACE_BATCH_SIZE = env.int("ACE_BATCH_SIZE", 500, minimum=1, help="Entries per transmission batch.")
+ACE_LATENCY_SECONDS = env.float("ACE_LATENCY_SECONDS", 0.0, minimum=0, help="Simulator: network latency of each transmission batch.")
 ACE_STALE_SECONDS = env.int("ACE_STALE_SECONDS", 300, minimum=0,
                             help="A transmission still 'sending' after this long is checked with ACE and completed.")
 

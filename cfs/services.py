@@ -233,8 +233,17 @@ def _already_handed_off(shipment: Shipment) -> str:
                                                                     "tracking": handoff.tracking_number}
 
 
+class _Undo(Exception):
+    """Raised inside the hand-off's transaction to roll the custody move back, with the reason."""
+
+
 def _hand_off(*, cfs, actor: Actor, user, shipment: Shipment, carrier: Carrier, tracking: str, method: str) -> HandedOff:
-    problem = _already_handed_off(shipment) or _tracking_problem(carrier, tracking)
+    """Move the parcel to handed_off and record the carrier's tracking number, both or neither.
+
+    The lifecycle decides first, so a parcel that may not leave is refused for that reason
+    (not released, on hold, not broken down) even when its label is wrong too.
+    """
+    problem = _already_handed_off(shipment)
     if problem:
         return HandedOff(shipment, refusal=problem)
     message = _("Handed off to %(carrier)s, tracking number %(tracking)s, at %(where)s") % {
@@ -245,8 +254,13 @@ def _hand_off(*, cfs, actor: Actor, user, shipment: Shipment, carrier: Carrier, 
             outcome = lifecycle.shipments_hand_off([shipment.pk], actor=actor, message=message, data=data)
             if not outcome.ok:
                 return HandedOff(shipment, refusal=outcome.refused[shipment.pk])
+            problem = _tracking_problem(carrier, tracking)
+            if problem:
+                raise _Undo(problem)
             handoff = Handoff.objects.create(shipment=shipment, cfs=cfs, carrier=carrier, tracking_number=tracking, method=method,
                                              handed_by=user)
+    except _Undo as undo:
+        return HandedOff(shipment, refusal=str(undo))
     except IntegrityError:  # the same tracking number or parcel, handed off a moment ago by someone else
         return HandedOff(shipment, refusal=_("%(carrier)s tracking number %(tracking)s is already on another parcel") % {
             "tracking": tracking, "carrier": carrier.name})
@@ -274,9 +288,19 @@ def shipment_hand_off(*, cfs, user, shipment_id: int, carrier_id: int, tracking_
 
 
 def shipments_hand_off_select(*, cfs, user, carrier_id: int, tracking_by_shipment: dict[int, str]) -> list[HandedOff]:
-    """Hand off the parcels chosen on the ready list, each with the tracking number typed next to it."""
-    return [shipment_hand_off(cfs=cfs, user=user, shipment_id=shipment_id, carrier_id=carrier_id, tracking_number=tracking,
-                              method=Handoff.Method.SELECTION)
+    """Hand off the parcels chosen on the ready list to one carrier, each with the tracking number typed next to it.
+
+    The carrier and the parcels are looked up once; each hand-off is its own transaction, so
+    that a refused parcel leaves the others handed off.
+    """
+    carrier = _carrier(cfs, carrier_id)
+    if carrier is None:
+        raise CfsError(_("Choose the carrier."))
+    found = station_shipments(cfs, cfs).in_bulk([int(i) for i in tracking_by_shipment])
+    actor = _actor(cfs, user)
+    return [_hand_off(cfs=cfs, actor=actor, user=user, shipment=found[int(shipment_id)], carrier=carrier,
+                      tracking=scan_normalize(tracking), method=Handoff.Method.SELECTION)
+            if int(shipment_id) in found else HandedOff(None, refusal=_("no such HAWB at this station"))
             for shipment_id, tracking in tracking_by_shipment.items()]
 
 

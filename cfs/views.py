@@ -223,9 +223,13 @@ def ready(request):
         if not chosen:
             messages.error(request, _("Choose the parcels to hand off."))
         else:
-            results = shipments_hand_off_select(
-                cfs=station, user=request.user, carrier_id=request.POST.get("carrier"),
-                tracking_by_shipment={pk: request.POST.get(f"tracking-{pk}", "") for pk in chosen})
+            try:
+                results = shipments_hand_off_select(
+                    cfs=station, user=request.user, carrier_id=request.POST.get("carrier"),
+                    tracking_by_shipment={pk: request.POST.get(f"tracking-{pk}", "") for pk in chosen})
+            except CfsError as error:
+                messages.error(request, error.message)
+                results = []
             done = [r for r in results if r.ok]
             if done:
                 messages.success(request, _("%(n)s parcel(s) handed off.") % {"n": len(done)})

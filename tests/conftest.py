@@ -114,21 +114,57 @@ def client_for(client):
 
 
 @pytest.fixture
-def worker(transactional_db, settings):
-    """A real Celery worker process on the test database; this process publishes to its broker meanwhile."""
+def worker_with(transactional_db, settings):
+    """worker_with(**env) starts a real Celery worker process on the test database with these settings in its
+    environment; this process publishes to the worker's broker until the test ends."""
+    from contextlib import ExitStack
+
     from tests.workers import PublishToBroker, WorkerProcess, cache_for_tests
 
     settings.CACHES = {"default": _cache_settings(cache_for_tests())}
-    process = WorkerProcess()
-    with PublishToBroker(process.broker_url, process.transport_options):
-        process.start()
+    started = []
+    with ExitStack() as stack:
+
+        def start(**env):
+            process = WorkerProcess(extra_env={k: str(v) for k, v in env.items()})
+            if not started:
+                stack.enter_context(PublishToBroker(process.broker_url, process.transport_options))
+            process.start()
+            started.append(process)
+            return process
+
         try:
-            yield process
+            yield start
         finally:
-            process.stop()
+            for process in started:
+                process.stop()
+
+
+@pytest.fixture
+def worker(worker_with):
+    """A real Celery worker process on the test database; this process publishes to its broker meanwhile."""
+    return worker_with()
 
 
 def _cache_settings(url: str) -> dict:
     from calista.settings import _cache
 
     return _cache(url)
+
+
+@pytest.fixture(autouse=True)
+def seeded_reference_data(request):
+    """Transactional tests flush every table, the rows data migrations seeded too: put the policy and ACE code
+    tables back, as a migrated database has them."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if not transactional and not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper" if transactional else "transactional_db")
+    from django.core.management import call_command
+
+    from customs.models import AceCode, PolicyRule
+
+    if not PolicyRule.objects.exists():
+        call_command("loaddata", "policy", "ace_codes", verbosity=0)
+    assert AceCode.objects.exists()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -65,29 +66,37 @@ def _raw_reply(entry: str, accepted: bool, codes: list[str]) -> str:
 
 class Simulator(AceAdapter):
     def transmit(self, payloads: list[dict]) -> list[Reply]:
-        replies = []
+        """Reply to a batch of entries as ACE would, remembering each (set-based: one batch, a few queries)."""
+        if settings.ACE_LATENCY_SECONDS:
+            time.sleep(settings.ACE_LATENCY_SECONDS)  # the network and ACE take their time
         now = timezone.now()
+        known = {e.number: e for e in SimulatorEntry.objects.filter(number__in=[p["entry"] for p in payloads])}
+        replies, fresh, again, accepted = [], [], [], []
         for payload in payloads:
             number, attempt = payload["entry"], payload.get("attempt", 1)
-            known = SimulatorEntry.objects.filter(number=number).first()
-            if known is not None and known.reply["accepted"]:  # ACE refuses an entry number already on file
+            earlier = known.get(number)
+            if earlier is not None and earlier.reply["accepted"]:  # ACE refuses an entry number already on file
                 replies.append(Reply(entry=number, accepted=False, codes=["E03"], raw=_raw_reply(number, False, ["E03"]),
                                      attempt=attempt))
                 continue
             codes = _errors(payload)
             reply = Reply(entry=number, accepted=not codes, codes=codes, raw=_raw_reply(number, not codes, codes), attempt=attempt)
             memory = {"accepted": reply.accepted, "codes": codes, "raw": reply.raw, "attempt": attempt}
-            try:
-                with transaction.atomic():
-                    if known is None:  # a rejected entry is not on file: sending it again is a new submission
-                        SimulatorEntry.objects.create(number=number, payload=payload, received_at=now, reply=memory)
-                    else:
-                        SimulatorEntry.objects.filter(pk=known.pk).update(payload=payload, received_at=now, reply=memory)
-                    if reply.accepted:
-                        self._plan(payload, now)
-            except IntegrityError:  # received twice at the same moment: the first one stands
-                reply = Reply(entry=number, accepted=False, codes=["E03"], raw=_raw_reply(number, False, ["E03"]), attempt=attempt)
+            if earlier is None:
+                fresh.append(SimulatorEntry(number=number, payload=payload, received_at=now, reply=memory))
+            else:  # a rejected entry is not on file: sending it again is a new submission
+                earlier.payload, earlier.received_at, earlier.reply = payload, now, memory
+                again.append(earlier)
+            if reply.accepted:
+                accepted.append(payload)
             replies.append(reply)
+        try:
+            with transaction.atomic():
+                SimulatorEntry.objects.bulk_create(fresh, batch_size=1000)
+                SimulatorEntry.objects.bulk_update(again, ["payload", "received_at", "reply"], batch_size=500)
+                self._plan(accepted, now)
+        except IntegrityError:  # another worker delivered some of these at the same moment: answer one by one
+            return [self.transmit([p])[0] for p in payloads]
         return replies
 
     def lookup(self, entry_numbers: list[str]) -> dict[str, Reply]:
@@ -105,24 +114,31 @@ class Simulator(AceAdapter):
 
     # --- planning ----------------------------------------------------------------------------
 
-    def _plan(self, payload: dict, now) -> None:
-        """Every notice this entry (and its MAWB, the first time) will get, with when it is due."""
+    def _plan(self, payloads: list[dict], now) -> None:
+        """Every notice these entries (and their MAWBs, the first time) will get, with when each is due."""
         step = timedelta(seconds=settings.ACE_DELAY_SECONDS)
-        manifest = payload["manifest"]
         notices = []
-        if not SimulatorNotice.objects.filter(mawb=manifest["mawb"], code="07").exists():
-            notices.append(SimulatorNotice(mawb=manifest["mawb"], code="ARR", sequence=1, due_at=now + step, data=manifest))
-            notices.append(SimulatorNotice(mawb=manifest["mawb"], code="07", sequence=2, due_at=now + 2 * step,
-                                           data={**manifest, "firms": manifest.get("firms", "")}))
+        mawbs = {p["manifest"]["mawb"]: p["manifest"] for p in payloads}
+        announced = set(SimulatorNotice.objects.filter(mawb__in=list(mawbs), code="07").values_list("mawb", flat=True))
+        for mawb, manifest in mawbs.items():
+            if mawb not in announced:
+                notices.append(SimulatorNotice(mawb=mawb, code="ARR", sequence=1, due_at=now + step, data=manifest))
+                notices.append(SimulatorNotice(mawb=mawb, code="07", sequence=2, due_at=now + 2 * step, data=manifest))
+        for payload in payloads:
+            notices.extend(self._entry_notices(payload, now, step))
+        SimulatorNotice.objects.bulk_create(notices, batch_size=2000)
+
+    @staticmethod
+    def _entry_notices(payload: dict, now, step) -> list[SimulatorNotice]:
         number = payload["entry"]
         hawbs = [bill["hawb"] for bill in payload["bills"]]
         first = hawbs[0]
         agencies = sorted({flag for bill in payload["bills"] for flag in bill.get("pga", [])})
-        common = {"hawbs": hawbs}
+        notices = []
 
         def at(n: int, code: str, **data):
             notices.append(SimulatorNotice(entry_number=number, code=code, sequence=2 + n, due_at=now + (2 + n) * step,
-                                           data={**common, **data}))
+                                           data={"hawbs": hawbs, **data}))
 
         if payload["type"] == "86" and payload.get("consignee_parcels_that_day", 1) > 1:
             at(1, "2M")
@@ -139,7 +155,7 @@ class Simulator(AceAdapter):
             at(4, "1C")
         else:
             at(2, "1C")
-        SimulatorNotice.objects.bulk_create(notices)
+        return notices
 
     @staticmethod
     def _notice(n: SimulatorNotice) -> Notice:

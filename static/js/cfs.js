@@ -19,12 +19,17 @@
     if (result === "bad") input.classList.add("scan-bad");
   }
 
-  // The scan is in the request: empty the field at once, so the next scan starts clean.
-  document.addEventListener("htmx:configRequest", function (e) {
-    if (e.detail.elt.matches && e.detail.elt.matches("[data-scan-form]")) {
-      var input = scanInput();
-      if (input) input.value = "";
-    }
+  // Each scan (ended by Enter, or the Enter button) is taken from the field at once and the field emptied, so that a
+  // fast second scan cannot mix with the first; htmx queues the requests on the form (hx-sync) and sends the pending
+  // HAWB as the previous answer left it.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches("[data-scan-form]") || !window.htmx) return;
+    e.preventDefault();
+    var input = scanInput();
+    var code = input.value;
+    input.value = "";
+    window.htmx.ajax("POST", form.action, { source: form, target: "#scan-state", swap: "outerHTML", values: { code: code } });
   });
 
   // Each answer swaps in a new #scan-state; cue it once.

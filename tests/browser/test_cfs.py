@@ -1,0 +1,106 @@
+"""A CFS operator on a tablet collects a MAWB, receives it, breaks it down and hands off released parcels by scanning."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from cfs.models import Handoff
+from shipments.models import Shipment
+from tests.browser.conftest import TABLET, log_in, screenshot
+from tests.cfs.conftest import hold, mawb_at, parcel, release
+from tests.factories import PASSWORD, OrganizationFactory, UserFactory, member
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+UPS_1 = "1Z999AA10123456784"
+UPS_2 = "1Z999AA10123456785"
+
+
+@pytest.fixture
+def lax(db):
+    """At LAX, a MAWB with a permit to transfer: two parcels released by CBP, one held by the FDA."""
+    broker = OrganizationFactory(kind="broker", slug="broker", name="Broker", filer_code="BRK")
+    forwarder = OrganizationFactory(kind="forwarder", slug="fwd-a", name="Forwarder A", default_broker=broker)
+    station = OrganizationFactory(kind="cfs", slug="cfs-lax", name="LAX Bonded Warehouse", airport="LAX", firms_code="L101")
+    member(UserFactory(username="cfs-operator"), station, "member")
+    manifest = mawb_at(forwarder, station, hawbs=("H0001", "H0002", "H0003"))
+    release(parcel(manifest, "H0001"), parcel(manifest, "H0002"))
+    hold(parcel(manifest, "H0003"))
+    return manifest
+
+
+def scanner(page, code):
+    """What a barcode scanner does: types the code fast, then Enter."""
+    page.keyboard.type(code, delay=8)
+    page.keyboard.press("Enter")
+
+
+def test_a_cfs_operator_on_a_tablet_takes_a_mawb_from_the_terminal_to_hand_off(lax, new_page):
+    page = new_page(viewport=TABLET)
+    log_in(page, "cfs-operator", PASSWORD)
+    page.get_by_role("button", name="Menu").click()  # the navigation folds away on a tablet
+    page.get_by_role("link", name="Work queues").click()
+    expect(page.get_by_test_id("count-to_collect")).to_have_text("1")
+    screenshot(page, "cfs-queues-tablet")
+
+    # Pick-up at the airline terminal.
+    page.get_by_test_id("record-collection").click()
+    page.get_by_test_id("collect-16012345675").click()
+    page.fill("#id_driver", "Jane Roe")
+    page.fill("#id_truck", "7ABC123")
+    page.fill("#id_bonded_carrier", "Pacific Bonded Trucking")
+    screenshot(page, "cfs-collect-tablet")
+    page.get_by_test_id("collect-submit").click()
+    expect(page.get_by_test_id("count-in_transit")).to_have_text("1")
+
+    # Arrival in the bonded warehouse, every piece counted.
+    page.get_by_test_id("queue-in_transit").get_by_role("link", name="160-12345675").click()
+    expect(page.get_by_test_id("mawb-custody")).to_have_text("In transit to CFS")
+    page.fill("#id_pieces_received", "3")
+    page.get_by_test_id("receive-submit").click()
+    expect(page.get_by_test_id("mawb-custody")).to_have_text("At CFS")
+    expect(page.get_by_test_id("pieces-received")).to_contain_text("3")
+
+    # Breakdown.
+    page.get_by_test_id("break-down").click()
+    expect(page.get_by_test_id("mawb-custody")).to_have_text("Broken down")
+    screenshot(page, "cfs-mawb-broken-down-tablet")
+
+    # Hand-off by scanning: HAWB, then tracking number, each ended by Enter, two consecutive scans.
+    page.get_by_test_id("go-scan").click()
+    page.get_by_test_id("carrier-ups").click()
+    field = page.get_by_test_id("scan-input")
+    expect(field).to_be_focused()
+    feedback = page.get_by_test_id("scan-feedback")
+
+    scanner(page, "H0001")
+    scanner(page, UPS_1)
+    expect(feedback).to_contain_text(f"HAWB H0001 handed off to UPS, tracking number {UPS_1}")
+    expect(page.get_by_test_id("scan-state")).to_have_attribute("data-scan-result", "ok")
+    expect(field).to_have_class(re.compile(r"\bscan-ok\b"))
+    expect(page.get_by_test_id("log-H0001")).to_contain_text(UPS_1)
+
+    scanner(page, "H0003")
+    expect(feedback).to_contain_text("HAWB H0003 may not be handed off: not released by CBP; a hold is still open")
+    expect(field).to_have_class(re.compile(r"\bscan-bad\b"))
+    expect(field).to_be_focused()
+    screenshot(page, "cfs-scan-refused-tablet")
+
+    scanner(page, "H0002")
+    expect(feedback).to_contain_text("now scan its tracking number")
+    scanner(page, UPS_2)
+    expect(feedback).to_contain_text(f"HAWB H0002 handed off to UPS, tracking number {UPS_2}")
+    expect(page.get_by_test_id("scan-count")).to_have_text("2")
+    expect(page.get_by_test_id("scan-log").locator("li")).to_have_count(2)
+    screenshot(page, "cfs-scan-tablet")
+
+    custody = dict(Shipment.objects.values_list("hawb", "custody"))
+    assert custody == {"H0001": "handed_off", "H0002": "handed_off", "H0003": "broken_down"}
+    assert dict(Handoff.objects.values_list("shipment__hawb", "tracking_number")) == {"H0001": UPS_1, "H0002": UPS_2}
+
+    # The day's hand-off manifest for UPS, ready to print.
+    page.get_by_role("link", name="Hand-offs").click()
+    page.get_by_test_id("manifest-UPS").click()
+    expect(page.get_by_test_id("handoff-manifest").locator("svg.barcode")).to_have_count(2)
+    screenshot(page, "cfs-handoff-manifest-tablet")

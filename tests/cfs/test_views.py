@@ -1,0 +1,334 @@
+"""The CFS pages as the station (owner), a colleague at the same station, the other airport's station (outsider),
+the forwarder, the broker and the platform's support staff."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cfs.models import Carrier, Handoff
+from shipments import lifecycle
+from shipments.models import Manifest, Shipment
+from tests.cfs.conftest import broken_down, collect, hold, mawb_at, parcel, receive, release
+
+pytestmark = pytest.mark.django_db
+
+UPS_TRACKING = "1Z999AA10123456784"
+PAGES = ["/cfs/", "/cfs/collect/", "/cfs/ready/", "/cfs/held/", "/cfs/general-order/", "/cfs/scan/", "/cfs/handoffs/",
+         "/cfs/handoffs/upload/", "/cfs/pick-list/", "/cfs/carriers/"]
+
+
+@pytest.fixture
+def ups():
+    return Carrier.objects.get(cfs=None, code="ups")
+
+
+@pytest.fixture
+def station_world(forwarder_org, cfs_org, cfs_user, ups):
+    """At LAX: a broken-down MAWB with one parcel handed off to UPS, one released, one held; a second MAWB to collect."""
+    from cfs import services
+
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, hawbs=("H0001", "H0002", "H0003")))
+    release(parcel(manifest, "H0001"), parcel(manifest, "H0002"))
+    hold(parcel(manifest, "H0003"))
+    services.shipment_hand_off(cfs=cfs_org, user=cfs_user, shipment_id=parcel(manifest, "H0001").pk, carrier_id=ups.pk,
+                               tracking_number=UPS_TRACKING)
+    waiting = mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("J0001",))
+    return manifest, waiting
+
+
+def object_urls(manifest, carrier):
+    return [f"/cfs/mawb/{manifest.pk}/", f"/cfs/ready/?mawb={manifest.pk}", f"/cfs/scan/?mawb={manifest.pk}",
+            f"/cfs/pick-list/?mawb={manifest.pk}", f"/cfs/handoffs/manifest/?carrier={carrier.pk}"]
+
+
+# --- Access ------------------------------------------------------------------------------------
+
+
+def test_the_station_and_a_colleague_see_every_page_and_the_stations_mawbs(client, station_world, cfs_user, cfs_colleague):
+    manifest, waiting = station_world
+    local = Carrier.objects.create(cfs=manifest.cfs, code="lax-local", name="LAX Local")
+    for user in (cfs_user, cfs_colleague):
+        client.force_login(user)
+        for url in PAGES + object_urls(manifest, local):
+            assert client.get(url).status_code == 200, (user, url)
+        queues = client.get("/cfs/").content.decode()
+        assert "160-12345686" in queues and 'data-testid="count-to_collect">1<' in queues
+
+
+def test_the_other_airports_station_gets_404_for_every_object_and_sees_none_of_it(client, station_world, other_cfs_user):
+    manifest, waiting = station_world
+    local = Carrier.objects.create(cfs=manifest.cfs, code="lax-local", name="LAX Local")
+    client.force_login(other_cfs_user)
+    for url in object_urls(manifest, local) + [f"/cfs/mawb/{waiting.pk}/"]:
+        assert client.get(url).status_code == 404, url
+    for url in (f"/cfs/mawb/{waiting.pk}/receive/", f"/cfs/mawb/{manifest.pk}/break-down/"):
+        assert client.post(url, {"pieces_received": 1}).status_code == 404, url
+    assert client.get(f"/shipments/{parcel(manifest, 'H0001').pk}/").status_code == 404
+    for url in PAGES:
+        page = client.get(url).content.decode()
+        assert "160-12345686" not in page and "H0001" not in page and "H0002" not in page and "LAX Local" not in page, url
+    assert 'data-testid="count-to_collect">0<' in client.get("/cfs/").content.decode()
+
+
+def test_the_other_station_cannot_act_on_this_stations_parcels_by_posting_their_ids(client, station_world, other_cfs_user, ups):
+    manifest, waiting = station_world
+    released = parcel(manifest, "H0002")
+    client.force_login(other_cfs_user)
+    client.post("/cfs/collect/", {"manifests": [waiting.pk], "driver": "X", "truck": "Y", "bonded_carrier": "Z"})
+    client.post("/cfs/ready/", {"shipment": [released.pk], "carrier": ups.pk, f"tracking-{released.pk}": "1Z999AA10123456785"})
+    client.post("/cfs/scan/", {"code": "1Z999AA10123456785", "pending": released.pk, "carrier": ups.pk})
+    client.post("/cfs/held/back-from-exam/", {"shipment": [released.pk]})
+    waiting.refresh_from_db()
+    released.refresh_from_db()
+    assert waiting.custody == "transfer_authorized" and released.custody == "broken_down"
+
+
+@pytest.mark.parametrize("who", ["owner", "broker_user"])
+def test_forwarders_and_brokers_get_403_on_every_cfs_page(client, station_world, who, request, ups):
+    manifest, _waiting = station_world
+    client.force_login(request.getfixturevalue(who))
+    for url in PAGES + object_urls(manifest, ups):
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/cfs/mawb/{manifest.pk}/break-down/").status_code == 403
+
+
+def test_support_staff_read_any_station_but_change_nothing(client, station_world, support_user, other_cfs_org, ups):
+    manifest, waiting = station_world
+    client.force_login(support_user)
+    for url in PAGES + object_urls(manifest, ups):
+        assert client.get(url + ("&" if "?" in url else "?") + "station=cfs-lax").status_code == 200, url
+    assert "160-12345686" in client.get("/cfs/?station=cfs-lax").content.decode()
+    assert "160-12345686" not in client.get("/cfs/?station=cfs-jfk").content.decode()
+    assert client.post("/cfs/collect/", {"manifests": [waiting.pk], "driver": "X", "truck": "Y", "bonded_carrier": "Z"}).status_code == 403
+    assert client.post("/cfs/scan/", {"code": "H0002"}).status_code == 403
+    assert client.post("/cfs/carriers/", {"name": "Mine"}).status_code == 403
+    waiting.refresh_from_db()
+    assert waiting.custody == "transfer_authorized"
+
+
+def test_the_work_queues_are_in_the_navigation_of_a_cfs_user(client, cfs_user):
+    client.force_login(cfs_user)
+    page = client.get("/").content.decode()
+    assert 'href="/cfs/"' in page and "Work queues" in page
+
+
+# --- Pick-up, arrival, breakdown ------------------------------------------------------------------
+
+
+def test_the_station_records_a_collection_of_several_mawbs(client, forwarder_org, cfs_org, cfs_user):
+    first = mawb_at(forwarder_org, cfs_org, mawb="16012345675")
+    second = mawb_at(forwarder_org, cfs_org, mawb="16012345686")
+    client.force_login(cfs_user)
+    response = client.post("/cfs/collect/", {"manifests": [first.pk, second.pk], "driver": "Jane Roe", "truck": "7ABC123",
+                                             "bonded_carrier": "Pacific Bonded"})
+    assert response.status_code == 302 and response.url == "/cfs/"
+    assert set(Manifest.objects.values_list("custody", flat=True)) == {"in_transit"}
+    page = client.get(response.url).content.decode()
+    assert "Collection recorded: 2 MAWB(s) in transit" in page and 'data-testid="count-in_transit">2<' in page
+
+
+def test_a_collection_without_a_driver_is_refused(client, forwarder_org, cfs_org, cfs_user):
+    manifest = mawb_at(forwarder_org, cfs_org)
+    client.force_login(cfs_user)
+    response = client.post("/cfs/collect/", {"manifests": [manifest.pk], "truck": "7ABC123", "bonded_carrier": "Pacific Bonded"})
+    assert response.status_code == 400
+    manifest.refresh_from_db()
+    assert manifest.custody == "transfer_authorized"
+
+
+def test_a_shortage_needs_a_note_and_then_shows_on_the_mawb(client, forwarder_org, cfs_org, cfs_user):
+    manifest = mawb_at(forwarder_org, cfs_org)
+    collect(cfs_org, cfs_user, manifest)
+    client.force_login(cfs_user)
+    response = client.post(f"/cfs/mawb/{manifest.pk}/receive/", {"pieces_received": 2})
+    assert response.status_code == 400
+    assert "2 pieces counted against 3 on the manifest: add a note" in response.content.decode()
+    response = client.post(f"/cfs/mawb/{manifest.pk}/receive/", {"pieces_received": 2, "note": "One carton short"})
+    assert response.status_code == 302
+    page = client.get(f"/cfs/mawb/{manifest.pk}/").content.decode()
+    assert re.search(r'data-testid="discrepancy">shortage of 1<', page) and "One carton short" in page
+    manifest.refresh_from_db()
+    assert manifest.custody == "at_cfs" and manifest.pieces_received == 2
+
+
+def test_the_station_breaks_a_mawb_down(client, forwarder_org, cfs_org, cfs_user):
+    manifest = mawb_at(forwarder_org, cfs_org)
+    collect(cfs_org, cfs_user, manifest)
+    receive(cfs_org, cfs_user, manifest)
+    client.force_login(cfs_user)
+    response = client.post(f"/cfs/mawb/{manifest.pk}/break-down/", follow=True)
+    assert "broken down into its 3 HAWBs" in response.content.decode()
+    assert set(Shipment.objects.values_list("custody", flat=True)) == {"broken_down"}
+    again = client.post(f"/cfs/mawb/{manifest.pk}/break-down/", follow=True).content.decode()
+    assert "was not broken down: cannot go from Broken down to Broken down" in again
+
+
+# --- Hand-off: scanning, selection, CSV --------------------------------------------------------------
+
+
+def scan(client, code, pending="", carrier=None, mawb=None):
+    url = "/cfs/scan/" + (f"?mawb={mawb.pk}" if mawb else "")
+    return client.post(url, {"code": code, "pending": pending, "carrier": carrier.pk if carrier else ""}, HTTP_HX_REQUEST="true")
+
+
+def test_scanning_a_hawb_then_its_tracking_number_hands_it_off_with_instant_feedback(client, station_world, cfs_user, ups):
+    manifest, _waiting = station_world
+    released = parcel(manifest, "H0002")
+    client.force_login(cfs_user)
+    first = scan(client, "H0002", carrier=ups).content.decode()
+    assert 'data-scan-result="wait"' in first and f'name="pending" value="{released.pk}"' in first
+    assert "now scan its tracking number" in first and "<html" not in first
+    second = scan(client, "1Z999AA10123456785", pending=released.pk, carrier=ups).content.decode()
+    assert 'data-scan-result="ok"' in second and "scan-ok" in second
+    assert 'hx-swap-oob="afterbegin:#scan-log"' in second and 'data-testid="log-H0002"' in second
+    assert 'id="scan-count" hx-swap-oob="true"' in second and ">2</span>" in second
+    released.refresh_from_db()
+    assert released.custody == "handed_off" and released.handoff.method == "scan"
+
+
+def test_scanning_a_held_parcel_says_which_condition_is_missing(client, station_world, cfs_user, ups):
+    client.force_login(cfs_user)
+    page = scan(client, "H0003", carrier=ups).content.decode()
+    assert 'data-scan-result="bad"' in page and "scan-bad" in page
+    assert "HAWB H0003 may not be handed off: not released by CBP; a hold is still open" in page
+    assert 'name="pending" value=""' in page
+
+
+def test_the_scan_page_lists_todays_hand_offs_and_works_without_javascript(client, station_world, cfs_user, ups):
+    manifest, _waiting = station_world
+    client.force_login(cfs_user)
+    page = client.get("/cfs/scan/").content.decode()
+    assert 'data-testid="log-H0001"' in page and UPS_TRACKING in page and 'data-scan-input' in page
+    assert "js/cfs.js" in page
+    whole = client.post("/cfs/scan/", {"code": "H0002", "carrier": ups.pk}).content.decode()
+    assert "<html" in whole and 'data-scan-result="wait"' in whole
+
+
+def test_released_parcels_are_handed_off_by_selection(client, station_world, cfs_user):
+    manifest, _waiting = station_world
+    released, held = parcel(manifest, "H0002"), parcel(manifest, "H0003")
+    fedex = Carrier.objects.get(code="fedex")
+    client.force_login(cfs_user)
+    page = client.get("/cfs/ready/").content.decode()
+    assert 'data-testid="ready-H0002"' in page and 'data-testid="ready-H0003"' not in page
+    response = client.post("/cfs/ready/", {"carrier": fedex.pk, "shipment": [released.pk, held.pk],
+                                           f"tracking-{released.pk}": "123456789012", f"tracking-{held.pk}": "123456789013"},
+                           follow=True)
+    content = response.content.decode()
+    assert "1 parcel(s) handed off." in content and "HAWB H0003: not released by CBP; a hold is still open" in content
+    assert Handoff.objects.get(shipment=released).tracking_number == "123456789012"
+    held.refresh_from_db()
+    assert held.custody == "broken_down"
+
+
+def test_a_csv_of_hawb_carrier_and_tracking_hands_off_and_reports_each_line(client, station_world, cfs_user):
+    client.force_login(cfs_user)
+    content = b"hawb,carrier,tracking_number\nH0002,USPS,9400111899223197428490\nH0003,UPS,1Z999AA10123456799\n"
+    page = client.post("/cfs/handoffs/upload/", {"file": SimpleUploadedFile("handoffs.csv", content)}).content.decode()
+    assert "1 handed off, 1 refused." in page
+    assert re.search(r'data-testid="csv-line-3".*?not released by CBP; a hold is still open', page, re.S)
+    assert Shipment.objects.get(hawb="H0002").custody == "handed_off"
+
+
+def test_the_station_brings_parcels_back_from_exam(client, station_world, cfs_user):
+    manifest, _waiting = station_world
+    released = parcel(manifest, "H0002")
+    lifecycle.shipments_to_exam([released.pk], message="1X transfer for exam")
+    client.force_login(cfs_user)
+    page = client.get("/cfs/held/").content.decode()
+    assert 'data-testid="hawb-row-H0002"' in page and 'data-testid="hawb-row-H0003"' in page and "FDA H1" in page
+    response = client.post("/cfs/held/back-from-exam/", {"shipment": [released.pk]}, follow=True)
+    assert "1 parcel(s) back from exam." in response.content.decode()
+    released.refresh_from_db()
+    assert released.custody == "broken_down"
+
+
+def test_the_general_order_page_shows_the_countdown(client, forwarder_org, cfs_org, cfs_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("OLD1",), arrival_date=today - timedelta(days=16))
+    mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("WARN1",), arrival_date=today - timedelta(days=11))
+    mawb_at(forwarder_org, cfs_org, mawb="16012345690", hawbs=("NEW1",), arrival_date=today - timedelta(days=2))
+    client.force_login(cfs_user)
+    page = client.get("/cfs/general-order/").content.decode()
+    assert re.search(r'data-testid="hawb-row-OLD1".*?data-testid="go-overdue">day 16: general order<', page, re.S)
+    assert re.search(r'data-testid="hawb-row-WARN1".*?data-testid="go-warning">day 11: 4 days left<', page, re.S)
+    assert "NEW1" in page
+    assert "NEW1" not in client.get("/cfs/general-order/?level=warning").content.decode()
+    overdue = client.get("/cfs/general-order/?level=overdue").content.decode()
+    assert "OLD1" in overdue and "WARN1" not in overdue
+    queues = client.get("/cfs/").content.decode()
+    assert 'data-testid="count-go_overdue">1<' in queues and 'data-testid="go-alert"' in queues
+
+
+# --- Printables, carriers ----------------------------------------------------------------------
+
+
+def test_the_pick_list_has_a_barcode_for_each_parcel_ready(client, station_world, cfs_user):
+    manifest, _waiting = station_world
+    client.force_login(cfs_user)
+    page = client.get(f"/cfs/pick-list/?mawb={manifest.pk}").content.decode()
+    assert re.findall(r'<svg class="barcode"[^>]*data-barcode="(\w+)"', page) == ["H0002"]
+    assert "style=" not in re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    assert "data-print" in page
+
+
+def test_the_hand_off_manifest_lists_one_carriers_parcels_with_barcodes_and_tracking(client, station_world, cfs_user, ups):
+    client.force_login(cfs_user)
+    page = client.get("/cfs/handoffs/").content.decode()
+    assert f'href="/cfs/handoffs/manifest/?carrier={ups.pk}&amp;date=' in page
+    manifest_page = client.get(f"/cfs/handoffs/manifest/?carrier={ups.pk}").content.decode()
+    assert re.findall(r'data-barcode="(\w+)"', manifest_page) == ["H0001"] and UPS_TRACKING in manifest_page
+    usps = Carrier.objects.get(code="usps")
+    assert "H0001" not in client.get(f"/cfs/handoffs/manifest/?carrier={usps.pk}").content.decode()
+
+
+def test_a_station_adds_a_carrier_that_only_it_sees(client, cfs_user, other_cfs_user):
+    client.force_login(cfs_user)
+    response = client.post("/cfs/carriers/", {"name": "OnTrac", "tracking_pattern": "C[0-9]{14}"})
+    assert response.status_code == 302
+    assert 'data-testid="carrier-ontrac"' in client.get("/cfs/scan/").content.decode()
+    client.force_login(other_cfs_user)
+    assert "OnTrac" not in client.get("/cfs/carriers/").content.decode()
+    assert "OnTrac" not in client.get("/cfs/scan/").content.decode()
+
+
+# --- What the forwarder sees ----------------------------------------------------------------------
+
+
+def test_the_forwarder_sees_the_custody_and_carrier_events_of_its_handed_off_parcel(client, station_world, owner, colleague, outsider):
+    manifest, _waiting = station_world
+    shipment = parcel(manifest, "H0001")
+    for user in (owner, colleague):
+        client.force_login(user)
+        page = client.get(f"/shipments/{shipment.pk}/").content.decode()
+        assert re.search(r'data-testid="custody">\s*Handed off\s*<', page)
+        assert "Collected at the LAX airline terminal for CFS LAX (FIRMS L101, LAX)" in page
+        assert "Received at CFS LAX (FIRMS L101, LAX): 3 of 3 pieces" in page
+        assert f"Handed off to UPS, tracking number {UPS_TRACKING}, at CFS LAX (FIRMS L101, LAX)" in page
+    client.force_login(outsider)
+    assert client.get(f"/shipments/{shipment.pk}/").status_code == 404
+
+
+def test_the_station_works_in_chinese(client, station_world, cfs_user, ups):
+    client.force_login(cfs_user)
+    page = client.get("/cfs/scan/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "先扫描分单号，再扫描运单号" in page and "今日已交付" in page
+    refused = client.post("/cfs/scan/", {"code": "H0003", "carrier": ups.pk}, HTTP_HX_REQUEST="true",
+                          HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "分单 H0003 不能交付：CBP 尚未放行; 仍有未解除的扣留" in refused
+    assert "作业队列" in client.get("/cfs/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+
+def test_a_selection_without_a_carrier_hands_nothing_off(client, station_world, cfs_user):
+    manifest, _waiting = station_world
+    released = parcel(manifest, "H0002")
+    client.force_login(cfs_user)
+    response = client.post("/cfs/ready/", {"shipment": [released.pk], f"tracking-{released.pk}": "123456789012"}, follow=True)
+    assert "Choose the carrier." in response.content.decode()
+    released.refresh_from_db()
+    assert released.custody == "broken_down"
