@@ -241,9 +241,10 @@ def transmissions_record(sending: list[Transmission], replies: dict[str, Reply])
         recorded = [t for t in sending if t.pk in mine and t.entry.number in replies]
         if not recorded:
             return counts
-        for t in recorded:
-            Transmission.objects.filter(pk=t.pk, state=Transmission.State.SENDING).update(
-                state=Transmission.State.DONE, replied_at=now, reply="accepted" if replies[t.entry.number].accepted else "rejected")
+        for verdict in ("accepted", "rejected"):
+            chosen = [t.pk for t in recorded if replies[t.entry.number].accepted == (verdict == "accepted")]
+            Transmission.objects.filter(pk__in=chosen, state=Transmission.State.SENDING).update(
+                state=Transmission.State.DONE, replied_at=now, reply=verdict)
         AceMessage.objects.bulk_create([
             AceMessage(direction=AceMessage.Direction.IN, kind=AceMessage.Kind.REPLY, entry_id=t.entry_id, transmission_id=t.pk,
                        codes=replies[t.entry.number].codes, raw=replies[t.entry.number].raw, at=now, processed_at=now)

@@ -282,6 +282,7 @@ def _shipments_table(upload: Upload, evaluation: Evaluation, manifests: dict[str
         "custody": pa.array([manifests[m].custody if manifests[m].custody in early else Custody.AWAITING_ARRIVAL.value
                              for m in mawbs], type=pa.string()).take(pa.array(codes)),
         "status_changed_at": const(now, stamp),
+        "open_holds": const(0, pa.int64()),
         "created_at": const(now, stamp),
     }
     return pa.table(columns)

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db.models import NOT_PROVIDED
 
 from shipments import services
 from shipments.models import Manifest, Shipment, ShipmentEvent, Upload, UploadRowError
@@ -173,3 +174,18 @@ def test_a_real_worker_ingests_an_upload(worker, forwarder_org):
     upload.refresh_from_db()
     assert upload.state == "done" and upload.rows_valid == 39
     assert Shipment.objects.filter(upload=upload).count() == 39
+
+
+def test_the_bulk_insert_sets_every_column_that_has_no_database_default(forwarder_org, monkeypatch):
+    """COPY does not apply Django's defaults: every NOT NULL column must be in the table the ingest writes."""
+    captured = {}
+    real = services._shipments_table
+
+    def spy(*args, **kwargs):
+        captured["table"] = real(*args, **kwargs)
+        return captured["table"]
+
+    monkeypatch.setattr(services, "_shipments_table", spy)
+    ingest(forwarder_org, "a.csv", (HEADER + row("AAA1")).encode())
+    required = {f.attname for f in Shipment._meta.concrete_fields if not f.null and f.db_default is NOT_PROVIDED}
+    assert required <= set(captured["table"].column_names), required - set(captured["table"].column_names)
