@@ -21,6 +21,7 @@ NAVIGATION = {
         NavItem(_("Upload manifest"), "shipments:upload_new", "cloud-arrow-up"),
         NavItem(_("Uploads"), "shipments:upload_list", "files"),
         NavItem(_("Shipments"), "shipments:shipment_list", "box-seam"),
+        NavItem(_("Broker requests"), "shipments:info_request_list", "chat-left-dots"),
         NavItem(_("Manifest help"), "shipments:format_help", "question-circle"),
     ],
     Organization.Kind.BROKER: [
@@ -37,6 +38,7 @@ NAVIGATION = {
         NavItem(_("Home"), "home", "house"),
         NavItem(_("Support"), "dashboards:support", "headset"),
         NavItem(_("Shipments"), "shipments:shipment_list", "box-seam"),
+        NavItem(_("Review queues"), "customs:queue", "clipboard-check"),
         NavItem(_("Customs regime"), "customs:regime", "calendar-range"),
     ],
 }

@@ -26,4 +26,5 @@ urlpatterns = [
     )), name="password_reset_confirm"),
     path("password/reset/complete/", login_not_required(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"),
     path("profile/", views.profile, name="profile"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

@@ -1,9 +1,12 @@
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
-from accounts.models import Membership
+from accounts.models import Membership, Notification
 
 
 class NotificationForm(forms.ModelForm):
@@ -22,3 +25,13 @@ def profile(request):
             messages.success(request, _("Your settings were saved."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_GET
+def notifications(request):
+    """The user's notifications, newest first; opening the page marks the ones shown as read."""
+    page = Paginator(Notification.objects.filter(user=request.user), 50).get_page(request.GET.get("page"))
+    unread = [n.pk for n in page if n.read_at is None]
+    if unread:
+        Notification.objects.filter(pk__in=unread, user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return render(request, "accounts/notifications.html", {"page": page, "unread": set(unread)})

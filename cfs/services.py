@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from cfs.models import Arrival, Carrier, Collection, Handoff
 from cfs.queues import carriers_for, ready_for_hand_off, station_manifests, station_shipments
+from customs.models import Hold
 from shipments import lifecycle
 from shipments.lifecycle import Actor, Outcome
 from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
@@ -167,10 +168,17 @@ def manifest_arrival_record(*, cfs, user, manifest_id: int, pieces_received: int
 def manifest_breakdown(*, cfs, user, manifest_id: int) -> Manifest:
     """Deconsolidate the MAWB: from here custody is per HAWB."""
     manifest = _manifest(cfs, manifest_id)
-    outcome = lifecycle.manifests_break_down([manifest.pk], actor=_actor(cfs, user),
-                                             message=_("Broken down into its HAWBs at %(where)s") % {"where": _where(cfs)})
-    if not outcome.ok:
-        raise CfsError(outcome.refused[manifest.pk])
+    actor = _actor(cfs, user)
+    with transaction.atomic():
+        outcome = lifecycle.manifests_break_down([manifest.pk], actor=actor, data=_place(cfs),
+                                                 message=_("Broken down into its HAWBs at %(where)s") % {"where": _where(cfs)})
+        if not outcome.ok:
+            raise CfsError(outcome.refused[manifest.pk])
+        # CBP ordered an exam (1X) before the parcels could be singled out: they go to the exam station now.
+        for_exam = list(Hold.objects.filter(shipment__manifest=manifest, code="1X", removed_at__isnull=True)
+                        .values_list("shipment_id", flat=True))
+        lifecycle.shipments_to_exam(for_exam, actor=actor, data=_place(cfs),
+                                    message=_("Moved to the exam station (CBP 1X) from %(where)s") % {"where": _where(cfs)})
     return manifest
 
 
@@ -185,20 +193,9 @@ def shipments_exam_return(*, cfs, user, shipment_ids: Iterable[int]) -> Outcome:
 
 
 def handoff_blockers(shipment: Shipment) -> list[str]:
-    """Why this parcel may not be handed off yet, in lifecycle's words (empty: it may go).
-
-    A preview, so that the scan screen can refuse a parcel at its first scan, before a
-    tracking label is stuck on it. The hand-off itself is decided by
-    lifecycle.shipments_hand_off under the row lock; tests keep the two in agreement.
-    """
-    reasons = []
-    if shipment.status != S.RELEASED:
-        reasons.append(_("not released by CBP"))
-    if shipment.open_holds:
-        reasons.append(_("a hold is still open"))
-    if shipment.custody != C.BROKEN_DOWN:
-        reasons.append(_("not broken down"))
-    return reasons
+    """Why this parcel may not be handed off yet (empty: it may go), so the scan screen can refuse it at its
+    first scan, before a label goes on it. The same table decides the hand-off itself, under the row lock."""
+    return [str(reason) for reason in lifecycle.hand_off_blockers(shipment)]
 
 
 @dataclass

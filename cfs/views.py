@@ -112,9 +112,8 @@ def queues_view(request):
     urgent = _with_countdown(list(queues.with_clock(queues.general_order_watch(shipments)).filter(arrival_date__lte=warning_since)
                                   .select_related("manifest").order_by("arrival_date", "hawb")[:10]), today)
     return render(request, "cfs/queues.html", _context(
-        request, station, to_collect=by_custody["to_collect"],
-        in_transit=by_custody["in_transit"].prefetch_related("cfs_collections"),
-        in_warehouse=by_custody["in_warehouse"].select_related("cfs_arrival"),
+        request, station, to_collect=by_custody["to_collect"], in_transit=by_custody["in_transit"],
+        in_warehouse=by_custody["in_warehouse"],
         breaking_down=queues.breaking_down(manifests).order_by("arrival_date", "mawb")[:50],
         urgent=urgent,
     ))

@@ -205,8 +205,10 @@ def transmissions_claim(*, limit: int) -> list[int]:
                        raw=json.dumps(p, ensure_ascii=False), at=now)
             for (t, entry_id), p in zip(claimed, payloads, strict=True)
         ], batch_size=1000)
-        shipment_ids = list(Shipment.objects.filter(entry_id__in=entry_ids).values_list("id", flat=True))
-        lifecycle.shipments_file(shipment_ids, entry_number="")
+        by_entry: dict[str, list[int]] = defaultdict(list)
+        for shipment_id, number in Shipment.objects.filter(entry_id__in=entry_ids).values_list("id", "entry__number"):
+            by_entry[number].append(shipment_id)
+        lifecycle.shipments_file(by_entry)
     return ids
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Notification
+from shipments.lifecycle import in_english
 from shipments.models import Shipment
 
 
@@ -29,6 +30,7 @@ def organization_notify(*, organization_id: int, kind: str, message: str, url: s
     return len(created)
 
 
+@in_english
 def shipments_notify(*, shipment_ids, kind: str, text: str, audience: str = "forwarder") -> None:
     """Tell each forwarder (or broker) about its own shipments in this set: one message per MAWB group."""
     column = "forwarder_id" if audience == "forwarder" else "broker_id"

@@ -360,6 +360,12 @@ def correctable_fields(org: Organization) -> list[tuple[str, str]]:
     return [(ENTRY_TYPE, str(gettext_lazy("Entry type"))), *fields] if org.is_broker else fields
 
 
+def correction_choices(*, org: Organization, shipment: Shipment) -> list[dict]:
+    """The fields the user may correct, each with its current value (the form shows it when the field is chosen)."""
+    return [{"field": field, "label": label, "current": str(getattr(shipment, field) or "")}
+            for field, label in correctable_fields(org)]
+
+
 def _as_text(shipment: Shipment) -> dict[str, str]:
     """The shipment as a manifest row would write it, so that a correction is checked exactly like an upload."""
     text = {column.name: "" for column in COLUMNS}
@@ -515,7 +521,8 @@ def decisions_recompute(*, shipment_ids: list[int]) -> int:
             events.append(ShipmentEvent(
                 shipment_id=int(frame["id"].iat[i]), dimension=ShipmentEvent.Dimension.NOTE, actor=ShipmentEvent.Actor.SYSTEM, at=now,
                 organization_id=int(frame["forwarder_id"].iat[i]),
-                message=_("Entry decision changed from Type %(old)s to Type %(new)s: %(reason)s") % {
+                message=(_("Entry decision changed from Type %(old)s to Type %(new)s: %(reason)s") if old_type != new_type
+                         else _("Entry decision stays Type %(new)s, for a new reason: %(reason)s")) % {
                     "old": old_type, "new": new_type, "reason": policy.reason_text(new_reasons[0])},
                 data={"entry_type": [old_type, new_type], "reasons": new_reasons},
             ))

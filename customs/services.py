@@ -9,9 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customs import policy
+from shipments.lifecycle import in_english
 from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 
 
+@in_english
 def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | None = None) -> int:
     """Decide again the shipments still waiting for review whose consignee-day totals may have changed.
 

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -96,6 +96,7 @@ def _post(request):
 
 
 def _next(request, default: str) -> str:
+    """Where to go back to: the page the form came from, if it is one of the portal's."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
@@ -178,9 +179,12 @@ def queue(request):
 @require_POST
 def queue_act(request):
     """Act on the shipments ticked (now), on a MAWB or on everything matching the filter (as a task with progress)."""
+    try:
+        data = _post(request)  # first: a form too large to read is refused before anything reads it
+    except review.ReviewError as error:
+        return _problem(request, error, reverse("customs:queue"))
     back = _next(request, reverse("customs:queue"))
     try:
-        data = _post(request)
         action, reason = data.get("action", ""), data.get("reason", "")
         scope = request.GET.get("scope") or data.get("scope", "ids")  # the "all matching" buttons say so in their formaction
         if scope == "ids":
@@ -200,7 +204,7 @@ def queue_act(request):
         job = review.bulk_start(org=request.org, user=request.user, action=action, shipment_ids=ids, reason=reason)
     except review.ReviewError as error:
         return _problem(request, error, back)
-    return redirect(f"{reverse('customs:bulk', args=[job])}?next={back}")
+    return redirect(f"{reverse('customs:bulk', args=[job])}?{urlencode({'next': back})}")
 
 
 @workbench_page
@@ -256,9 +260,13 @@ def rejections(request):
 @workbench_page
 @require_POST
 def refile(request):
+    try:
+        data = _post(request)
+    except review.ReviewError as error:
+        return _problem(request, error, reverse("customs:rejections"))
     back = _next(request, reverse("customs:rejections"))
     try:
-        ids = review.selection_resolve(org=request.org, shipment_ids=review.selection_parse(_post(request).getlist("ids")))
+        ids = review.selection_resolve(org=request.org, shipment_ids=review.selection_parse(data.getlist("ids")))
     except review.ReviewError as error:
         return _problem(request, error, back)
     outcome = review.shipments_refile(broker=request.org, user=request.user, shipment_ids=ids)
@@ -340,12 +348,6 @@ def _shipment_in_scope(request, pk):
     return access.get_scoped_or_404(access.shipments_for(request.org).select_related("manifest", "forwarder", "entry"), pk=pk)
 
 
-def correction_choices(org, shipment) -> list[dict]:
-    """The fields the user may correct, each with its current value (the form shows it when the field is chosen)."""
-    return [{"field": field, "label": label, "current": str(getattr(shipment, field) or "")}
-            for field, label in review.correctable_fields(org)]
-
-
 @workbench_page
 @require_GET
 def shipment_panel(request, pk):
@@ -368,7 +370,7 @@ def shipment_panel(request, pk):
         "can_refile": status == S.ACE_REJECTED,
         "can_cancel": status in (S.RECEIVED, S.REJECTED, S.APPROVED, S.ACE_REJECTED, S.ACCEPTED) and not queued,
         "can_ask": status not in review.CLOSED,
-        "fields": correction_choices(request.org, shipment),
+        "fields": review.correction_choices(org=request.org, shipment=shipment),
         "requests": shipment.info_requests.select_related("asked_by", "answered_by").order_by("-asked_at"),
         "holds": open_holds, "today": timezone.localdate(), "next": reverse("shipments:shipment_detail", args=[shipment.pk]),
     })

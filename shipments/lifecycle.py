@@ -16,13 +16,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import wraps
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from shipments.bulk import repeat
 from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
@@ -56,6 +58,17 @@ CHUNK = 5000
 EVENT_COLUMNS = ("shipment", "dimension", "from_state", "to_state", "actor", "user", "organization", "at", "message", "data")
 
 
+def in_english(function):
+    """Event messages are stored in English, whatever language the request that caused them speaks."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        with translation.override("en"):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who makes a change: a user (with their organization), ACE, or the system."""
@@ -85,8 +98,8 @@ class Outcome:
         return not self.refused
 
     def reasons(self) -> list[str]:
-        """The distinct reasons for refusals, for a message to the user."""
-        return sorted(set(self.refused.values()))
+        """The distinct reasons for refusals, in the reader's language, for a message to the user."""
+        return sorted({str(reason) for reason in self.refused.values()})
 
 
 class Refused(Exception):
@@ -105,8 +118,43 @@ def _label(dimension: str, state: str) -> str:
         return state
 
 
-def refusal(dimension: str, current: str, to: str) -> str:
-    return _("cannot go from %(from)s to %(to)s") % {"from": _label(dimension, current), "to": _label(dimension, to)}
+def _reason(text: str, dimension: str = "", current: str = "", to: str = "") -> str:
+    if dimension:
+        return _(text) % {"from": _label(dimension, current), "to": _label(dimension, to)}
+    return _(text)
+
+
+# Why a move was refused: a lazy string, translated when shown (in the language of whoever reads it).
+Reason = lazy(_reason, str)
+
+
+NO_SUCH_SHIPMENT = gettext_noop("no such shipment")
+NOT_RELEASED = gettext_noop("not released by CBP")
+HOLD_OPEN = gettext_noop("a hold is still open")
+NOT_BROKEN_DOWN = gettext_noop("not broken down")
+
+
+def _joined(*reasons) -> str:
+    return "; ".join(str(r) for r in reasons)
+
+
+Reasons = lazy(_joined, str)  # several at once ("not released by CBP; not broken down")
+
+
+HAND_OFF_REQUIREMENTS = {  # CBP lets the holder deliver only what is released, free of holds, and broken down
+    "status": (S.RELEASED, NOT_RELEASED),
+    "open_holds": (0, HOLD_OPEN),
+    "custody": (C.BROKEN_DOWN, NOT_BROKEN_DOWN),
+}
+
+
+def hand_off_blockers(shipment) -> list:
+    """Why this shipment may not be handed off (empty: it may), from the same table the hand-off itself checks."""
+    return [Reason(text) for name, (wanted, text) in HAND_OFF_REQUIREMENTS.items() if getattr(shipment, name) != wanted]
+
+
+def refusal(dimension: str, current: str, to: str):
+    return Reason(gettext_noop("cannot go from %(from)s to %(to)s"), dimension, current, to)
 
 
 def _chunks(ids: list[int]):
@@ -115,22 +163,28 @@ def _chunks(ids: list[int]):
 
 
 def _events(rows: list[tuple[int, str]], *, dimension: str, to: str, actor: Actor, message: str, data: dict | None,
-            at) -> None:
+            at, each: dict[int, tuple[str, dict]] | None = None) -> None:
+    """One event per (shipment, state it left); `each` gives some shipments their own message and data."""
+    each = each or {}
     ShipmentEvent.objects.bulk_create([
         ShipmentEvent(shipment_id=shipment_id, dimension=dimension, from_state=current, to_state=to, actor=actor.kind,
-                      user=actor.user, organization=actor.organization, at=at, message=message, data=data or {})
+                      user=actor.user, organization=actor.organization, at=at,
+                      message=each.get(shipment_id, (message, None))[0], data=each.get(shipment_id, (None, data or {}))[1] or {})
         for shipment_id, current in rows
     ], batch_size=1000)
 
 
 def move(*, shipment_ids: Iterable[int], dimension: str, to: str, actor: Actor, message: str = "", data: dict | None = None,
          allowed_from: Iterable[str] | None = None, also: dict | None = None,
-         require: dict[str, tuple[object, str]] | None = None) -> Outcome:
+         require: dict[str, tuple[object, str]] | None = None, after=None,
+         each: dict[int, tuple[str, dict]] | None = None) -> Outcome:
     """Move shipments to `to` in one dimension, where the tables allow it.
 
     allowed_from narrows the moves further (e.g. a hold removed returns only from on_hold);
     also: more fields to set on the moved rows in the same update;
-    require: {field: (value, reason)} conditions each shipment must meet, checked under the row lock.
+    require: {field: (value, reason)} conditions each shipment must meet, checked under the row lock;
+    after: called with the moved ids inside the same transaction (e.g. to close finished MAWBs);
+    each: {shipment id: (message, data)} for shipments whose event says something of its own.
     """
     ids = sorted({int(i) for i in shipment_ids})
     column = "status" if dimension == ShipmentEvent.Dimension.CUSTOMS else "custody"
@@ -148,13 +202,13 @@ def move(*, shipment_ids: Iterable[int], dimension: str, to: str, actor: Actor, 
         for shipment_id in ids:
             values = current.get(shipment_id)
             if values is None:
-                outcome.refused[shipment_id] = _("no such shipment")
+                outcome.refused[shipment_id] = Reason(NO_SUCH_SHIPMENT)
                 continue
             state = values[0]
             unmet = [reason for (name, (wanted, reason)), value in zip((require or {}).items(), values[1:], strict=True)
                      if value != wanted]
             if unmet:  # the conditions first: they say what is missing in the user's terms
-                outcome.refused[shipment_id] = "; ".join(unmet)
+                outcome.refused[shipment_id] = unmet[0] if len(unmet) == 1 else Reasons(*unmet)
             elif to not in table.get(state, ()) or (narrowed is not None and state not in narrowed):
                 outcome.refused[shipment_id] = refusal(dimension, state, to)
             else:
@@ -166,8 +220,22 @@ def move(*, shipment_ids: Iterable[int], dimension: str, to: str, actor: Actor, 
             for chunk in _chunks(group):
                 Shipment.objects.filter(pk__in=chunk, **{column: state}).update(**changes)
             outcome.moved.extend(group)
-            _events([(i, state) for i in group], dimension=dimension, to=to, actor=actor, message=message, data=data, at=now)
+            _events([(i, state) for i in group], dimension=dimension, to=to, actor=actor, message=message, data=data, at=now,
+                    each=each)
+        if after and outcome.moved:
+            after(outcome.moved)
     return outcome
+
+
+def manifests_close_if_done(shipment_ids) -> None:
+    """A MAWB is closed when every HAWB is handed off, cancelled or seized (lifecycle.md)."""
+    from django.db.models import Exists, OuterRef
+
+    manifest_ids = set(Shipment.objects.filter(pk__in=list(shipment_ids)).values_list("manifest_id", flat=True))
+    open_parcels = (Shipment.objects.filter(manifest_id=OuterRef("pk")).exclude(custody=C.HANDED_OFF)
+                    .exclude(status__in=[S.CANCELLED, S.SEIZED]))
+    Manifest.objects.filter(pk__in=manifest_ids, closed_at__isnull=True).exclude(Exists(open_parcels)).update(
+        closed_at=timezone.now())
 
 
 def move_one(shipment_id: int, **kwargs) -> None:
@@ -190,7 +258,7 @@ def manifests_custody_move(*, manifest_ids: Iterable[int], to: str, actor: Actor
         for manifest_id in ids:
             state = current.get(manifest_id)
             if state is None:
-                outcome.refused[manifest_id] = _("no such MAWB")
+                outcome.refused[manifest_id] = Reason(gettext_noop("no such MAWB"))
             elif to not in CUSTODY_MOVES.get(state, ()) or state not in MANIFEST_CUSTODY:
                 outcome.refused[manifest_id] = refusal(dimension, state, to)
             else:
@@ -209,6 +277,7 @@ def manifests_custody_move(*, manifest_ids: Iterable[int], to: str, actor: Actor
 # --- New shipments ---------------------------------------------------------------------------
 
 
+@in_english
 def received_events(*, shipment_ids: pa.Array, rows: pa.Array, upload, at) -> pa.Table:
     """One `received` event per new shipment of an upload, as a table for shipments.bulk.insert_table."""
     n = len(shipment_ids)
@@ -233,6 +302,7 @@ def received_events(*, shipment_ids: pa.Array, rows: pa.Array, upload, at) -> pa
     })
 
 
+@in_english
 def note(*, shipment_ids: Iterable[int], actor: Actor, message: str, data: dict | None = None) -> None:
     """A timeline entry that changes neither dimension (a correction, a request for information...)."""
     now = timezone.now()
@@ -246,90 +316,111 @@ CUSTOMS = ShipmentEvent.Dimension.CUSTOMS
 CUSTODY = ShipmentEvent.Dimension.CUSTODY
 
 
+@in_english
 def shipments_approve(ids, *, actor: Actor, message: str = "") -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTOMS, to=S.APPROVED, actor=actor, message=message or _("Approved by the broker"))
 
 
+@in_english
 def shipments_reject(ids, *, actor: Actor, reason: str) -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTOMS, to=S.REJECTED, actor=actor, message=reason, data={"reason": reason})
 
 
+@in_english
 def shipments_resubmit(ids, *, actor: Actor, message: str = "") -> Outcome:
     """A rejected shipment, corrected by the forwarder, goes back to the broker's review."""
     return move(shipment_ids=ids, dimension=CUSTOMS, to=S.RECEIVED, actor=actor, message=message or _("Corrected and resubmitted"))
 
 
+@in_english
 def shipments_cancel(ids, *, actor: Actor, reason: str, allowed_from: Iterable[str] | None = None) -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTOMS, to=S.CANCELLED, actor=actor, message=reason, data={"reason": reason},
-                allowed_from=allowed_from)
+                allowed_from=allowed_from, after=manifests_close_if_done)
 
 
-def shipments_file(ids, *, actor: Actor = SYSTEM, entry_number: str = "") -> Outcome:
-    """Transmitted to ACE (first filing, or a re-filing after an ACE rejection)."""
-    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.FILED, actor=actor, data={"entry": entry_number},
-                message=_("Entry %(entry)s transmitted to ACE") % {"entry": entry_number})
+@in_english
+def shipments_file(entries: dict[str, list[int]], *, actor: Actor = SYSTEM) -> Outcome:
+    """Transmitted to ACE (first filing, or a re-filing after an ACE rejection): {entry number: shipment ids}."""
+    template = _("Entry %(entry)s transmitted to ACE")
+    each = {i: (template % {"entry": f"{n[:3]}-{n[3:10]}-{n[10:]}"}, {"entry": n}) for n, ids in entries.items() for i in ids}
+    return move(shipment_ids=list(each), dimension=CUSTOMS, to=S.FILED, actor=actor, message=_("Transmitted to ACE"), each=each)
 
 
+@in_english
 def ace_accepted(ids, *, message: str, data: dict | None = None) -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTOMS, to=S.ACCEPTED, actor=ACE, message=message, data=data,
                 allowed_from=[S.FILED])
 
 
+@in_english
 def ace_rejected(ids, *, message: str, data: dict | None = None) -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTOMS, to=S.ACE_REJECTED, actor=ACE, message=message, data=data)
 
 
+@in_english
 def hold_placed(ids, *, message: str, data: dict | None = None) -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTOMS, to=S.ON_HOLD, actor=ACE, message=message, data=data)
 
 
+@in_english
 def hold_lifted(ids, *, to: str, actor: Actor = ACE, message: str, data: dict | None = None) -> Outcome:
     """The last open hold is removed: back to accepted or on to released, as the notice says."""
     return move(shipment_ids=ids, dimension=CUSTOMS, to=to, actor=actor, message=message, data=data, allowed_from=[S.ON_HOLD])
 
 
+@in_english
 def ace_released(ids, *, message: str, data: dict | None = None) -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTOMS, to=S.RELEASED, actor=ACE, message=message, data=data)
 
 
+@in_english
 def shipments_seize(ids, *, actor: Actor, message: str, data: dict | None = None) -> Outcome:
-    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.SEIZED, actor=actor, message=message, data=data)
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=S.SEIZED, actor=actor, message=message, data=data,
+                after=manifests_close_if_done)
 
 
+@in_english
 def manifests_arrived(manifest_ids, *, actor: Actor = ACE, message: str = "") -> Outcome:
     return manifests_custody_move(manifest_ids=manifest_ids, to=C.AT_TERMINAL, actor=actor,
                                   message=message or _("Arrived at the airline terminal"))
 
 
+@in_english
 def manifests_transfer_authorized(manifest_ids, *, firms_code: str, message: str = "") -> Outcome:
     return manifests_custody_move(manifest_ids=manifest_ids, to=C.TRANSFER_AUTHORIZED, actor=ACE, data={"firms": firms_code},
                                   message=message or _("Permit to transfer to FIRMS %(firms)s") % {"firms": firms_code})
 
 
+@in_english
 def manifests_collect(manifest_ids, *, actor: Actor, message: str, data: dict | None = None) -> Outcome:
     return manifests_custody_move(manifest_ids=manifest_ids, to=C.IN_TRANSIT, actor=actor, message=message, data=data)
 
 
+@in_english
 def manifests_receive(manifest_ids, *, actor: Actor, message: str, data: dict | None = None, also: dict | None = None) -> Outcome:
     return manifests_custody_move(manifest_ids=manifest_ids, to=C.AT_CFS, actor=actor, message=message, data=data, also=also)
 
 
-def manifests_break_down(manifest_ids, *, actor: Actor, message: str = "") -> Outcome:
-    return manifests_custody_move(manifest_ids=manifest_ids, to=C.BROKEN_DOWN, actor=actor,
+@in_english
+def manifests_break_down(manifest_ids, *, actor: Actor, message: str = "", data: dict | None = None) -> Outcome:
+    return manifests_custody_move(manifest_ids=manifest_ids, to=C.BROKEN_DOWN, actor=actor, data=data,
                                   message=message or _("Broken down into its HAWBs"))
 
 
+@in_english
 def shipments_to_exam(ids, *, actor: Actor = ACE, message: str, data: dict | None = None) -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTODY, to=C.AT_EXAM, actor=actor, message=message, data=data)
 
 
+@in_english
 def shipments_back_from_exam(ids, *, actor: Actor, message: str, data: dict | None = None) -> Outcome:
     return move(shipment_ids=ids, dimension=CUSTODY, to=C.BROKEN_DOWN, actor=actor, message=message, data=data,
                 allowed_from=[C.AT_EXAM])
 
 
+@in_english
 def shipments_hand_off(ids, *, actor: Actor, message: str, data: dict | None = None, also: dict | None = None) -> Outcome:
     """To the last-mile carrier: only released, with no open hold, and broken down (CBP's rule, lifecycle.md)."""
     return move(shipment_ids=ids, dimension=CUSTODY, to=C.HANDED_OFF, actor=actor, message=message, data=data, also=also,
-                require={"status": (S.RELEASED, _("not released by CBP")), "open_holds": (0, _("a hold is still open")),
-                         "custody": (C.BROKEN_DOWN, _("not broken down"))})
+                require={name: (wanted, Reason(text)) for name, (wanted, text) in HAND_OFF_REQUIREMENTS.items()},
+                after=manifests_close_if_done)

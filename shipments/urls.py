@@ -15,3 +15,13 @@ urlpatterns = [
     path("shipments/", views.shipment_list, name="shipment_list"),
     path("shipments/<int:pk>/", views.shipment_detail, name="shipment_detail"),
 ]
+
+# The forwarder's side of the broker's review (customs/review.py).
+urlpatterns += [
+    path("shipments/<int:pk>/actions/", views.shipment_actions, name="shipment_actions"),
+    path("shipments/<int:pk>/correct/", views.shipment_correct, name="shipment_correct"),
+    path("shipments/<int:pk>/resubmit/", views.shipment_resubmit, name="shipment_resubmit"),
+    path("shipments/<int:pk>/cancel/", views.shipment_cancel, name="shipment_cancel"),
+    path("requests/", views.info_request_list, name="info_request_list"),
+    path("requests/<int:pk>/answer/", views.info_request_answer, name="info_request_answer"),
+]

@@ -6,16 +6,21 @@ import csv
 import io
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access
 from accounts.models import Organization
+from customs import review
 from customs.policy import REASONS
 from shipments.errorfile import error_file
 from shipments.forms import UploadForm
@@ -194,3 +199,105 @@ def shipment_detail(request, pk):
         "reasons": [{"code": r, "text": REASONS.get(r, r)} for r in shipment.reasons],
         "show_totals": request.org.is_operator,
     })
+
+
+# --- The forwarder's side of the broker's review: corrections, resubmission, cancellation, answers ------
+# Services live in customs/review.py. A shipment another tenant holds answers 404; one the user
+# may see but is not the forwarder of (its broker, a CFS, support) answers 403.
+
+
+def _forwarder_shipment(request, pk):
+    shipment = access.get_scoped_or_404(access.shipments_for(request.org), pk=pk)
+    if not request.org.is_forwarder:
+        raise PermissionDenied
+    return shipment
+
+
+def _back_to(shipment) -> str:
+    return reverse("shipments:shipment_detail", args=[shipment.pk])
+
+
+def _not_done(request, error, back: str):
+    return render(request, "customs/problem.html", {"error": str(getattr(error, "message", error)), "back": back}, status=400)
+
+
+@require_GET
+def shipment_actions(request, pk):
+    """The forwarder's block on the shipment page: the broker's reason, questions to answer, correct, resubmit, cancel."""
+    shipment = _forwarder_shipment(request, pk)
+    status = shipment.status
+    rejected = shipment.events.filter(dimension="customs", to_state=CustomsStatus.REJECTED).order_by("-at", "-id").first()
+    return render(request, "customs/_forwarder_actions.html", {
+        "shipment": shipment, "next": _back_to(shipment),
+        "rejection": rejected.data.get("reason", rejected.message) if rejected and status == CustomsStatus.REJECTED else "",
+        "requests": shipment.info_requests.select_related("asked_by", "answered_by").order_by("-asked_at"),
+        "can_correct": status in review.FORWARDER_CORRECTS,
+        "can_resubmit": status == CustomsStatus.REJECTED,
+        "can_cancel": status in review.FORWARDER_CANCELS and shipment.entry_id is None,
+        "fields": review.correction_choices(org=request.org, shipment=shipment),
+    })
+
+
+@require_POST
+def shipment_correct(request, pk):
+    """The forwarder corrects a field of a shipment the broker has not approved yet."""
+    shipment = _forwarder_shipment(request, pk)
+    try:
+        change = review.shipment_correct(shipment_id=shipment.pk, org=request.org, user=request.user,
+                                         field=request.POST.get("field", ""), value=request.POST.get("value", ""))
+    except review.ReviewError as error:
+        return _not_done(request, error, _back_to(shipment))
+    messages.success(request, _("Corrected: %(old)s → %(new)s. The entry decision was made again.") % change)
+    return redirect(_back_to(shipment))
+
+
+@require_POST
+def shipment_resubmit(request, pk):
+    """A rejected shipment, corrected, goes back to the broker's review."""
+    shipment = _forwarder_shipment(request, pk)
+    outcome = review.shipments_resubmit(forwarder=request.org, user=request.user, shipment_ids=[shipment.pk])
+    if not outcome.moved:
+        return _not_done(request, outcome.refused.get(shipment.pk, ""), _back_to(shipment))
+    messages.success(request, _("Sent back to the broker for review."))
+    return redirect(_back_to(shipment))
+
+
+@require_POST
+def shipment_cancel(request, pk):
+    """The forwarder cancels a shipment before it is filed (a reason is required)."""
+    shipment = _forwarder_shipment(request, pk)
+    try:
+        outcome = review.review_cancel(org=request.org, user=request.user, shipment_ids=[shipment.pk],
+                                       reason=request.POST.get("reason", ""))
+    except review.ReviewError as error:
+        return _not_done(request, error, _back_to(shipment))
+    if not outcome.moved:
+        return _not_done(request, outcome.refused.get(shipment.pk, ""), _back_to(shipment))
+    messages.success(request, _("The shipment was cancelled."))
+    return redirect(_back_to(shipment))
+
+
+@forwarders_only
+@require_GET
+def info_request_list(request):
+    """The broker's questions about the forwarder's shipments: open ones first."""
+    requests = review.info_requests_for(request.org).order_by("answered_at", "deadline", "-asked_at")
+    page = Paginator(requests, 50).get_page(request.GET.get("page"))
+    return render(request, "customs/forwarder_requests.html", {"page": page, "today": timezone.localdate()})
+
+
+@require_POST
+def info_request_answer(request, pk):
+    """The forwarder answers a question of the broker; the broker is told."""
+    info_request = access.get_scoped_or_404(review.info_requests_for(request.org), pk=pk)
+    if not request.org.is_forwarder:
+        raise PermissionDenied
+    listed = reverse("shipments:info_request_list")  # answered from the list, or from the shipment page
+    back = listed if request.POST.get("next") == listed else _back_to(info_request.shipment)
+    try:
+        review.info_request_answer(forwarder=request.org, user=request.user, request_id=info_request.pk,
+                                   answer=request.POST.get("answer", ""))
+    except review.ReviewError as error:
+        return _not_done(request, error, back)
+    messages.success(request, _("Your answer was sent to the broker."))
+    return redirect(back)

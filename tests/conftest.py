@@ -163,8 +163,11 @@ def seeded_reference_data(request):
     request.getfixturevalue("_django_db_helper" if transactional else "transactional_db")
     from django.core.management import call_command
 
+    from cfs.models import Carrier
     from customs.models import AceCode, PolicyRule
 
     if not PolicyRule.objects.exists():
         call_command("loaddata", "policy", "ace_codes", verbosity=0)
+    if not Carrier.objects.exists():
+        call_command("loaddata", "carriers", verbosity=0)
     assert AceCode.objects.exists()

@@ -93,7 +93,7 @@ def _apply(code: str, pairs: list, table: dict) -> None:
     elif effect == Effect.RELEASE:
         ids = _shipments_of(pairs)
         outcome = lifecycle.move(shipment_ids=ids, dimension=lifecycle.CUSTOMS, to=CustomsStatus.RELEASED, actor=lifecycle.ACE,
-                                 message=text, data=data, require={"open_holds": (0, _("a hold is still open"))})
+                                 message=text, data=data, require={"open_holds": (0, lifecycle.Reason(lifecycle.HOLD_OPEN))})
         if outcome.moved:
             shipments_notify(shipment_ids=outcome.moved, kind="released", text=_("released by CBP"))
     elif effect in (Effect.HOLD, Effect.EXAM):

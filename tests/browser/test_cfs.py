@@ -3,9 +3,10 @@
 import re
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
-from cfs.models import Handoff
+from cfs.models import Carrier, Handoff
 from shipments.models import Shipment
 from tests.browser.conftest import TABLET, log_in, screenshot
 from tests.cfs.conftest import hold, mawb_at, parcel, release
@@ -18,7 +19,14 @@ UPS_2 = "1Z999AA10123456785"
 
 
 @pytest.fixture
-def lax(db):
+def national_carriers(db):
+    """Earlier transactional tests flush every table, the carriers migration 0002 seeded too: put them back."""
+    if not Carrier.objects.filter(cfs=None).exists():
+        call_command("loaddata", "carriers", verbosity=0)
+
+
+@pytest.fixture
+def lax(national_carriers):
     """At LAX, a MAWB with a permit to transfer: two parcels released by CBP, one held by the FDA."""
     broker = OrganizationFactory(kind="broker", slug="broker", name="Broker", filer_code="BRK")
     forwarder = OrganizationFactory(kind="forwarder", slug="fwd-a", name="Forwarder A", default_broker=broker)

@@ -47,7 +47,7 @@ def release(*shipments):
     """CBP releases the parcels, the way the broker and ACE get them there."""
     ids = [s.pk for s in shipments]
     lifecycle.shipments_approve(ids, actor=lifecycle.SYSTEM)
-    lifecycle.shipments_file(ids, entry_number="BRK00000011")
+    lifecycle.shipments_file({"BRK00000011": ids})
     lifecycle.ace_accepted(ids, message="accepted")
     lifecycle.ace_released(ids, message="1C released")
 
@@ -55,7 +55,7 @@ def release(*shipments):
 def hold(shipment, *, agency="FDA"):
     """A hold placed on an accepted parcel, as the customs side records it (status, the hold, the count of open holds)."""
     lifecycle.shipments_approve([shipment.pk], actor=lifecycle.SYSTEM)
-    lifecycle.shipments_file([shipment.pk], entry_number="BRK00000029")
+    lifecycle.shipments_file({"BRK00000029": [shipment.pk]})
     lifecycle.ace_accepted([shipment.pk], message="accepted")
     lifecycle.hold_placed([shipment.pk], message=f"{agency} hold")
     Hold.objects.create(shipment=shipment, agency=agency, code="H1", reason="Documents required", placed_at=timezone.now())

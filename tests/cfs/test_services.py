@@ -451,3 +451,17 @@ def test_a_refused_label_leaves_no_trace_of_the_hand_off(forwarder_org, cfs_org,
     shipment.refresh_from_db()
     assert shipment.custody == "broken_down" and not Handoff.objects.exists()
     assert not shipment.events.filter(to_state="handed_off").exists()
+
+
+@pytest.mark.parametrize(("code", "good", "bad"), [
+    ("ups", UPS_TRACKING, "1Z999AA1012345678"),
+    ("fedex", "123456789012", "12345678901"),
+    ("dhl", "1234567890", "12345678901"),
+    ("usps", USPS_TRACKING, "EZ123456789CN"),
+])
+def test_every_station_has_the_four_national_carriers_and_knows_their_tracking_numbers(cfs_org, code, good, bad):
+    from cfs.queues import carriers_for
+
+    assert set(carriers_for(cfs_org).values_list("code", flat=True)) == {"ups", "fedex", "dhl", "usps"}
+    carrier = carriers_for(cfs_org).get(code=code)
+    assert carrier.accepts(good) and not carrier.accepts(bad)

@@ -79,6 +79,9 @@ def test_the_other_station_cannot_act_on_this_stations_parcels_by_posting_their_
     client.post("/cfs/ready/", {"shipment": [released.pk], "carrier": ups.pk, f"tracking-{released.pk}": "1Z999AA10123456785"})
     client.post("/cfs/scan/", {"code": "1Z999AA10123456785", "pending": released.pk, "carrier": ups.pk})
     client.post("/cfs/held/back-from-exam/", {"shipment": [released.pk]})
+    report = client.post("/cfs/handoffs/upload/", {"file": SimpleUploadedFile(
+        "h.csv", b"hawb,carrier,tracking_number\nH0002,UPS,1Z999AA10123456785\n")}).content.decode()
+    assert "no such HAWB at this station" in report
     waiting.refresh_from_db()
     released.refresh_from_db()
     assert waiting.custody == "transfer_authorized" and released.custody == "broken_down"
@@ -114,6 +117,18 @@ def test_the_work_queues_are_in_the_navigation_of_a_cfs_user(client, cfs_user):
 
 
 # --- Pick-up, arrival, breakdown ------------------------------------------------------------------
+
+
+def test_a_colleague_at_the_station_does_the_same_work(client, forwarder_org, cfs_org, cfs_colleague):
+    manifest = mawb_at(forwarder_org, cfs_org)
+    client.force_login(cfs_colleague)
+    client.post("/cfs/collect/", {"manifests": [manifest.pk], "driver": "Ann", "truck": "T1", "bonded_carrier": "B"})
+    client.post(f"/cfs/mawb/{manifest.pk}/receive/", {"pieces_received": 3})
+    client.post(f"/cfs/mawb/{manifest.pk}/break-down/")
+    manifest.refresh_from_db()
+    assert manifest.custody == "broken_down"
+    event = parcel(manifest, "H0001").events.get(to_state="broken_down")
+    assert event.user == cfs_colleague and event.organization == cfs_org
 
 
 def test_the_station_records_a_collection_of_several_mawbs(client, forwarder_org, cfs_org, cfs_user):

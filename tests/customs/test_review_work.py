@@ -1,0 +1,215 @@
+"""Work after filing, and questions: ACE rejections corrected and re-filed, holds worked to an outcome, information requests."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from accounts.models import Notification
+from customs import review
+from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
+from shipments.models import Shipment, ShipmentEvent
+from tests.customs.test_filing import file_everything, ingest
+from tests.customs.test_review import ace, waiting  # noqa: F401 - the ace fixture is used by name
+
+pytestmark = pytest.mark.django_db
+
+
+def approve(shipments, broker_org, broker_user):
+    return review.review_approve(broker=broker_org, user=broker_user, shipment_ids=[s.pk for s in shipments])
+
+
+@pytest.fixture
+def rejected_by_ace(ace, forwarder_org, broker_org, broker_user):  # noqa: F811
+    """A November 2026 arrival wrongly decided as Type 86, approved and filed: ACE rejects it with 181."""
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    one = shipments.first()
+    Shipment.objects.filter(pk=one.pk).update(entry_type="86", reasons=["DM_ELIGIBLE"])
+    approve([one], broker_org, broker_user)
+    file_everything(broker_org)
+    one.refresh_from_db()
+    assert one.status == "ace_rejected"
+    return one
+
+
+# --- ACE rejections -----------------------------------------------------------------------------------
+
+
+def test_the_rejection_queue_explains_the_codes_from_the_timeline(rejected_by_ace):
+    codes = review.ace_rejection_codes([rejected_by_ace.pk])
+    assert codes == {rejected_by_ace.pk: ["181"]}
+    meaning = review.explained(codes)[rejected_by_ace.pk][0]
+    assert meaning["code"] == "181" and "de minimis is suspended" in meaning["meaning"].lower()
+    assert meaning["next_step"]
+
+
+def test_a_type_86_rejected_by_ace_is_corrected_to_type_11_refiled_and_accepted(rejected_by_ace, broker_org, broker_user,
+                                                                                 django_capture_on_commit_callbacks):
+    shipment = rejected_by_ace
+    first_entry = shipment.entry_id
+    review.shipment_correct(shipment_id=shipment.pk, org=broker_org, user=broker_user, field="entry_type", value="11")
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[shipment.pk])
+    assert outcome.moved == [shipment.pk]
+    shipment.refresh_from_db()
+    assert shipment.status in ("accepted", "released") and shipment.entry_id != first_entry
+    assert Entry.objects.get(pk=first_entry).state == "rejected"  # kept on record
+    assert review.entries_of(shipment) == sorted([first_entry, shipment.entry_id])
+    steps = list(shipment.events.filter(dimension="customs").values_list("to_state", flat=True))
+    assert steps[:6] == ["received", "approved", "filed", "ace_rejected", "filed", "accepted"]
+
+
+def test_every_ace_message_of_a_shipment_is_readable_raw_and_explained(rejected_by_ace, broker_org, broker_user,
+                                                                       django_capture_on_commit_callbacks):
+    shipment = rejected_by_ace
+    review.shipment_correct(shipment_id=shipment.pk, org=broker_org, user=broker_user, field="entry_type", value="11")
+    with django_capture_on_commit_callbacks(execute=True):
+        review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[shipment.pk])
+    shipment.refresh_from_db()
+    messages = review.ace_messages_for_shipment(shipment)
+    kinds = [(m["message"].direction, m["message"].kind) for m in messages]
+    assert kinds.count(("out", "entry")) == 2 and kinds.count(("in", "reply")) == 2  # the rejected filing and the new one
+    rejected = next(m for m in messages if m["message"].codes == ["181"])
+    assert "STATUS=REJECTED" in rejected["raw"] and "suspended" in rejected["codes"][0]["meaning"].lower()
+    sent = next(m for m in messages if m["message"].direction == "out")
+    assert f'"hawb": "{shipment.hawb}"' in sent["raw"]  # the transmission as sent, pretty-printed
+    assert any(m["message"].manifest_id == shipment.manifest_id for m in messages)  # the MAWB's arrival notice too
+
+
+def test_only_shipments_rejected_by_ace_are_refiled(forwarder_org, broker_org, broker_user, django_capture_on_commit_callbacks):
+    received = waiting(forwarder_org, 1)[0]
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        outcome = review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[received.pk])
+    assert not outcome.moved and outcome.refused == {received.pk: "not rejected by ACE"}
+    assert not queued and not Entry.objects.exists()
+
+
+# --- Holds --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def held(forwarder_org):
+    shipment = waiting(forwarder_org, 1)[0]
+    Shipment.objects.filter(pk=shipment.pk).update(status="on_hold", open_holds=2)
+    now = timezone.now()
+    fda = Hold.objects.create(shipment=shipment, agency="FDA", code="FH", placed_at=now - timedelta(days=3))
+    cbp = Hold.objects.create(shipment=shipment, agency="CBP", code="H1", placed_at=now)
+    return shipment, fda, cbp
+
+
+def test_the_hold_queue_lists_open_holds_of_the_brokers_clients_oldest_first(held, broker_org, other_broker_org, operator_org):
+    shipment, fda, cbp = held
+    assert list(review.holds_open_for(broker_org)) == [fda, cbp]
+    assert list(review.holds_open_for(operator_org)) == [fda, cbp]
+    assert not review.holds_open_for(other_broker_org).exists()
+
+
+def test_the_broker_records_what_was_done_about_a_hold(held, broker_org, broker_user):
+    shipment, fda, _cbp = held
+    review.hold_action_record(hold_id=fda.pk, org=broker_org, user=broker_user, note="Prior notice sent to FDA")
+    assert HoldAction.objects.get(hold=fda).note == "Prior notice sent to FDA"
+    assert ShipmentEvent.objects.filter(shipment=shipment, message="FDA hold: Prior notice sent to FDA").exists()
+    with pytest.raises(review.ReviewError, match="what was done"):
+        review.hold_action_record(hold_id=fda.pk, org=broker_org, user=broker_user, note=" ")
+
+
+def test_releasing_the_last_hold_returns_the_shipment_to_accepted(held, broker_org, broker_user):
+    shipment, fda, cbp = held
+    review.hold_close(hold_id=fda.pk, org=broker_org, user=broker_user, outcome="released")
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.open_holds) == ("on_hold", 1)  # the CBP hold is still open
+    review.hold_close(hold_id=cbp.pk, org=broker_org, user=broker_user, outcome="released", note="Exam passed")
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.open_holds) == ("accepted", 0)
+    fda.refresh_from_db()
+    assert fda.outcome == "released" and fda.removed_at is not None
+    event = shipment.events.get(to_state="accepted")
+    assert event.user == broker_user and event.message == "Exam passed"
+    with pytest.raises(review.ReviewError, match="closed"):
+        review.hold_close(hold_id=fda.pk, org=broker_org, user=broker_user, outcome="released")
+
+
+def test_a_seizure_ends_the_shipment_and_every_open_hold_and_tells_the_forwarder(held, broker_org, broker_user, owner):
+    shipment, fda, cbp = held
+    review.hold_close(hold_id=fda.pk, org=broker_org, user=broker_user, outcome="seized")
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.open_holds) == ("seized", 0)
+    assert set(Hold.objects.values_list("outcome", flat=True)) == {"seized"}
+    assert not review.holds_open_for(broker_org).exists()
+    assert "seized" in Notification.objects.get(user=owner, kind="seized").message
+
+
+def test_a_hold_outcome_must_be_released_or_seized_and_a_refused_seizure_changes_nothing(held, broker_org, broker_user):
+    shipment, fda, _cbp = held
+    with pytest.raises(review.ReviewError, match="released or seized"):
+        review.hold_close(hold_id=fda.pk, org=broker_org, user=broker_user, outcome="")
+    Shipment.objects.filter(pk=shipment.pk).update(status="accepted")  # e.g. the notice already came
+    with pytest.raises(review.ReviewError, match="cannot go from Accepted to Seized"):
+        review.hold_close(hold_id=fda.pk, org=broker_org, user=broker_user, outcome="seized")
+    assert Hold.objects.filter(removed_at__isnull=True).count() == 2
+
+
+# --- Information requests --------------------------------------------------------------------------------
+
+
+def test_the_broker_asks_the_forwarder_who_is_told_in_the_portal_and_by_email(broker_org, broker_user, forwarder_org, owner,
+                                                                              colleague, outsider, django_capture_on_commit_callbacks):
+    shipment = waiting(forwarder_org, 1)[0]
+    deadline = timezone.localdate() + timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk,
+                                          question="What is the fabric content?", deadline=deadline)
+    assert (request.forwarder, request.broker, request.deadline) == (forwarder_org, broker_org, deadline)
+    for user in (owner, colleague):
+        note = Notification.objects.get(user=user, kind="info_request")
+        assert shipment.hawb in note.message and note.url == f"/shipments/{shipment.pk}/"
+    assert not Notification.objects.filter(user=outsider).exists()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, colleague.email])
+    assert shipment.events.filter(dimension="note", data__info_request=request.pk).exists()
+
+
+@pytest.mark.parametrize(("question", "days", "message"), [
+    ("", 2, "Please give a question."),
+    ("Fabric?", -1, "The deadline is in the past"),
+    ("x" * 2001, 2, "under 2000 characters"),
+])
+def test_a_request_needs_a_question_and_a_deadline_not_in_the_past(broker_org, broker_user, forwarder_org, question, days, message):
+    shipment = waiting(forwarder_org, 1)[0]
+    with pytest.raises(review.ReviewError, match=message):
+        review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question=question,
+                                deadline=timezone.localdate() + timedelta(days=days))
+    assert not InfoRequest.objects.exists() and not Notification.objects.exists()
+
+
+def test_the_forwarder_answers_once_and_the_broker_is_told(broker_org, broker_user, forwarder_org, owner):
+    shipment = waiting(forwarder_org, 1)[0]
+    request = review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question="Fabric?",
+                                      deadline=timezone.localdate())
+    review.info_request_answer(forwarder=forwarder_org, user=owner, request_id=request.pk, answer="100% cotton")
+    request.refresh_from_db()
+    assert (request.answer, request.answered_by, request.is_open) == ("100% cotton", owner, False)
+    note = Notification.objects.get(user=broker_user, kind="info_answered")
+    assert "100% cotton" in note.message and shipment.hawb in note.message
+    with pytest.raises(review.ReviewError, match="already answered"):
+        review.info_request_answer(forwarder=forwarder_org, user=owner, request_id=request.pk, answer="Polyester")
+    with pytest.raises(review.ReviewError, match="answer"):
+        review.info_request_answer(forwarder=forwarder_org, user=owner, request_id=request.pk, answer="")
+    assert InfoRequest.objects.get(pk=request.pk).answer == "100% cotton"
+
+
+def test_a_cancelled_shipment_needs_no_more_information(broker_org, broker_user, forwarder_org):
+    shipment = waiting(forwarder_org, 1)[0]
+    Shipment.objects.filter(pk=shipment.pk).update(status="cancelled")
+    with pytest.raises(review.ReviewError, match="needs no more information"):
+        review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question="Fabric?",
+                                deadline=timezone.localdate())
+
+
+def test_ace_messages_are_kept_for_the_entry_page(rejected_by_ace, broker_org, other_broker_org, operator_org):
+    entry = Entry.objects.get(pk=rejected_by_ace.entry_id)
+    assert review.entries_for(broker_org).filter(pk=entry.pk).exists()
+    assert review.entries_for(operator_org).filter(pk=entry.pk).exists()
+    assert not review.entries_for(other_broker_org).filter(pk=entry.pk).exists()
+    explained = review.messages_explained(list(AceMessage.objects.filter(entry=entry)))
+    assert [m["message"].direction for m in explained] == ["out", "in"]
