@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "customs",
     "cfs",
     "dashboards",
+    "api",
 ]
 
 MIDDLEWARE = [

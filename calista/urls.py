@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("shipments.urls")),
     path("customs/", include("customs.urls")),
     path("cfs/", include("cfs.urls")),
+    path("boards/", include("dashboards.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 
