@@ -238,7 +238,9 @@ def transmissions_record(sending: list[Transmission], replies: dict[str, Reply])
     now = timezone.now()
     counts = {"accepted": 0, "rejected": 0}
     with transaction.atomic():
-        mine = set(Transmission.objects.filter(pk__in=[t.pk for t in sending], state=Transmission.State.SENDING)
+        # Locked: of two workers recording the same batch (a recovery and a late original), one records, the other waits
+        # and then finds nothing left to record.
+        mine = set(Transmission.objects.select_for_update().filter(pk__in=[t.pk for t in sending], state=Transmission.State.SENDING)
                    .values_list("id", flat=True))
         recorded = [t for t in sending if t.pk in mine and t.entry.number in replies]
         if not recorded:
@@ -276,8 +278,12 @@ def transmissions_record(sending: list[Transmission], replies: dict[str, Reply])
 def transmissions_recover(*, older_than: timedelta | None = None) -> dict[str, int]:
     """Complete transmissions left `sending` by a crash: ask ACE first, send only what it never received."""
     age = older_than if older_than is not None else timedelta(seconds=settings.ACE_STALE_SECONDS)
-    stale = list(Transmission.objects.filter(state=Transmission.State.SENDING, sent_at__lte=timezone.now() - age)
-                 .values_list("id", flat=True)[:settings.ACE_BATCH_SIZE])
+    now = timezone.now()
+    with transaction.atomic():  # claim the stale batch, so that two recoveries never send the same entries
+        stale = list(Transmission.objects.select_for_update(skip_locked=True)
+                     .filter(state=Transmission.State.SENDING, sent_at__lte=now - age)
+                     .values_list("id", flat=True)[:settings.ACE_BATCH_SIZE])
+        Transmission.objects.filter(pk__in=stale).update(sent_at=now)
     if not stale:
         return {"accepted": 0, "rejected": 0}
     return transmissions_deliver(transmission_ids=stale, ask_first=True)

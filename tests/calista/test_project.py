@@ -65,3 +65,29 @@ def test_the_readme_documents_every_setting_and_both_commands():
     assert "make run" in readme and "make test" in readme
     missing = [name for name in VARIABLES if f"`{name}`" not in readme]
     assert not missing, f"README's configuration table lacks {missing}"
+
+
+@pytest.mark.django_db
+def test_every_page_carries_a_strict_content_security_policy(client):
+    response = client.get("/accounts/login/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+
+
+def test_no_template_has_an_inline_style_or_event_handler():
+    for template in (ROOT / "templates").rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"\sstyle=", text), f"inline style in {template}"
+        assert not re.search(r"\son[a-z]+=", text), f"event handler attribute in {template}"
+
+
+def test_the_deployment_check_is_clean_with_production_settings():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "calista.settings", "DEBUG": "0", "HTTPS": "1",
+           "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40, "ALLOWED_HOSTS": "portal.example.com"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -4,6 +4,7 @@ import os
 import signal
 
 from django.core.files.base import ContentFile
+from django.db.models import Count
 
 from customs.models import AceMessage, Entry, Hold, SimulatorEntry, Transmission
 from customs.tasks import entries_build_task, transmissions_recover_task, transmissions_send_task
@@ -57,7 +58,7 @@ def test_a_worker_killed_in_the_middle_of_filing_files_every_shipment_exactly_on
                                                                                   broker_org):
     from shipments.generator import manifest_generate, write_manifest
 
-    settings_env = {**QUIET, "ACE_HOLD_RATE": 0, "ACE_BATCH_SIZE": 40, "ACE_LATENCY_SECONDS": 0.5, "ACE_STALE_SECONDS": 0}
+    settings_env = {**QUIET, "ACE_HOLD_RATE": 0, "ACE_BATCH_SIZE": 40, "ACE_LATENCY_SECONDS": 0.5, "ACE_STALE_SECONDS": 3}
     first = worker_with(**settings_env)
     manifest = manifest_generate(rows=600, arrival=__import__("datetime").date(2026, 12, 1), seed=11)
     path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"kill-{os.getpid()}.csv")
@@ -87,6 +88,7 @@ def test_a_worker_killed_in_the_middle_of_filing_files_every_shipment_exactly_on
         return True
 
     wait_for(finished, timeout=180, interval=2, what="every transmission to be replied")
+    assert not AceMessage.objects.filter(kind="reply").values("entry").annotate(n=Count("id")).filter(n__gt=1).exists()
     entries = Entry.objects.all()
     assert Shipment.objects.filter(pk__in=ids, entry__isnull=True).count() == 0
     assert SimulatorEntry.objects.count() == entries.count()  # ACE got each entry once
