@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -88,13 +89,19 @@ def get_scoped_or_404(queryset: QuerySet, **lookup):
 
 
 def require_kind(*kinds: str):
-    """View decorator: only members of organizations of these kinds (403 for the others, login for anonymous)."""
+    """View decorator: only members of organizations of these kinds.
+
+    Others get 403 on a page, and 404 on a page about an object (the URL names one): for them
+    the object does not exist, exactly as another tenant's object does not.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             org = getattr(request, "org", None)
             if org is None or org.kind not in kinds:
+                if kwargs:
+                    raise Http404
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
