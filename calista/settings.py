@@ -255,11 +255,14 @@ CELERY_BEAT_SCHEDULE = {
     "transmissions-recover": {"task": "customs.tasks.transmissions_recover_task", "schedule": 60.0},
     "transmissions-send": {"task": "customs.tasks.transmissions_send_task", "schedule": 15.0},
     "ace-receive": {"task": "customs.tasks.ace_receive_task", "schedule": 2.0},
+    "uploads-recover": {"task": "shipments.tasks.uploads_recover_task", "schedule": 120.0},
 }
 
 # --- Manifests ------------------------------------------------------------
 MANIFEST_MAX_BYTES = env.int("MANIFEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024, help="Largest manifest file accepted, in bytes.")
 MANIFEST_MAX_RECORDS = env.int("MANIFEST_MAX_RECORDS", 200_000, minimum=1, help="Most data records in one manifest file.")
+UPLOAD_STALE_SECONDS = env.int("UPLOAD_STALE_SECONDS", 600, minimum=0,
+                               help="An upload queued or being read for longer than this is queued again (its worker died).")
 SERVED_AIRPORTS = [code.upper() for code in env.list("SERVED_AIRPORTS", ["LAX", "SFO", "JFK", "ATL"], help="Airports the portal clears.")]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [

@@ -15,15 +15,16 @@ import json
 import logging
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -323,3 +324,20 @@ def _finish(upload: Upload, evaluation: Evaluation, state: str, stored: int = 0)
     )
     if state != Upload.State.DONE:
         progress_set("upload", upload.pk, phase="done")
+
+
+def uploads_recover(*, older_than: timedelta | None = None) -> list[int]:
+    """Queue again the uploads a worker took and never finished (it died), or whose message was lost.
+
+    Safe even if the first worker is merely slow: the store step locks the upload and leaves a
+    finished one alone, so a file is never stored twice.
+    """
+    from shipments.tasks import manifest_ingest_task
+
+    age = older_than if older_than is not None else timedelta(seconds=settings.UPLOAD_STALE_SECONDS)
+    cutoff = timezone.now() - age
+    stuck = list(Upload.objects.filter(state__in=[Upload.State.QUEUED, Upload.State.PROCESSING], created_at__lte=cutoff)
+                 .filter(Q(started_at__isnull=True) | Q(started_at__lte=cutoff)).values_list("id", flat=True)[:100])
+    for upload_id in stuck:
+        manifest_ingest_task.delay(upload_id)
+    return stuck

@@ -15,3 +15,10 @@ def manifest_ingest_task(self, upload_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(60, 5 * 2 ** self.request.retries))
     except Exception:  # recorded on the upload as "crashed"; retrying the same file would fail the same way
         return None
+
+
+@shared_task(queue="ingest")
+def uploads_recover_task() -> int:
+    from shipments.services import uploads_recover
+
+    return len(uploads_recover())
