@@ -1,4 +1,6 @@
-"""Security headers the framework does not set itself."""
+"""Security headers, and a clean answer when the database is briefly away."""
+
+import logging
 
 from django.conf import settings
 
@@ -20,3 +22,23 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Content-Security-Policy", self.policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """When the database is briefly away during a view, answer 503 (calista.views.server_error covers the rest)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+
+        from calista.views import unavailable
+
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logging.getLogger(__name__).warning("database unavailable for %s: %s", request.path, exception)
+        return unavailable(request)

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "accounts.middleware.OrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "calista.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "calista.urls"

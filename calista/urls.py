@@ -6,6 +6,8 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from calista.health import healthz
 from dashboards import views as dashboard_views
 
+handler500 = "calista.views.server_error"
+
 admin.site.site_header = "Calista"
 admin.site.site_title = "Calista admin"
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Notification
+from calista.queueing import enqueue
 from shipments.lifecycle import in_english
 from shipments.models import Shipment
 
@@ -26,7 +26,7 @@ def organization_notify(*, organization_id: int, kind: str, message: str, url: s
     if wanted:
         from customs.tasks import notifications_email_task
 
-        transaction.on_commit(lambda: notifications_email_task.delay(wanted))
+        enqueue(notifications_email_task, wanted)
     return len(created)
 
 

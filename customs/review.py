@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import access
 from accounts.models import Organization
+from calista.queueing import enqueue
 from customs import policy
 from customs.ace.explain import explain
 from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
@@ -228,12 +229,9 @@ def bulk_start(*, org: Organization, user, action: str, shipment_ids: list[int],
     progress_set("bulk", job, phase="queued", total=len(ids), org=org.pk, action=action, moved=0, refused=0)
     language = translation.get_language() or settings.LANGUAGE_CODE
 
-    def queue():
-        from customs.review_tasks import review_bulk_task
+    from customs.review_tasks import review_bulk_task
 
-        review_bulk_task.delay(job, org.pk, user.pk, action, ids, reason, language)
-
-    transaction.on_commit(queue)
+    enqueue(review_bulk_task, job, org.pk, user.pk, action, ids, reason, language, inline=True)
     return job
 
 
@@ -282,12 +280,9 @@ def entries_file(*, broker: Organization, shipment_ids: list[int] | None = None)
     """Queue the building and transmission of entries for the broker's approved shipments (all of them, or these)."""
     ids = list(shipment_ids) if shipment_ids is not None else None
 
-    def queue():
-        from customs.tasks import entries_build_task
+    from customs.tasks import entries_build_task
 
-        entries_build_task.delay(broker.pk, ids)
-
-    transaction.on_commit(queue)
+    enqueue(entries_build_task, broker.pk, ids, inline=True)
 
 
 def approved_unfiled(*, broker: Organization) -> QuerySet:
@@ -312,12 +307,9 @@ def shipments_refile(*, broker: Organization, user, shipment_ids: list[int]) -> 
         if outcome.moved:
             ids = sorted(outcome.moved)
 
-            def queue():
-                from customs.tasks import entries_build_task
+            from customs.tasks import entries_build_task
 
-                entries_build_task.delay(broker.pk, ids, True)
-
-            transaction.on_commit(queue)
+            enqueue(entries_build_task, broker.pk, ids, True, inline=True)
     return outcome
 
 

@@ -3,9 +3,10 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
 from accounts.models import Notification, Organization
+from calista.queueing import enqueue
 from customs import filing
 from customs.ace.inbox import notices_receive
 
@@ -16,7 +17,7 @@ def entries_build_task(broker_id: int, shipment_ids=None, refile: bool = False) 
     broker = Organization.objects.get(pk=broker_id)
     built = filing.entries_build(broker=broker, shipment_ids=shipment_ids, refile=refile)
     if built:
-        transaction.on_commit(lambda: transmissions_send_task.delay())
+        enqueue(transmissions_send_task)
     return len(built)
 
 

@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from calista.queueing import enqueue
 from customs.services import decisions_refresh
 from shipments import lifecycle
 from shipments.bulk import insert_table, next_ids, repeat
@@ -59,7 +60,7 @@ def upload_create(*, forwarder: Organization, user, file, name: str, encoding: s
     if queue:
         from shipments.tasks import manifest_ingest_task
 
-        transaction.on_commit(lambda: manifest_ingest_task.delay(upload.id))
+        enqueue(manifest_ingest_task, upload.id)
     return upload
 
 
