@@ -98,7 +98,8 @@ def _post(request):
 def _next(request, default: str) -> str:
     """Where to go back to: the page the form came from, if it is one of the portal's."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if (target.startswith("/") and not target.startswith("//")
+            and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
         return target
     return default
 
