@@ -14,6 +14,7 @@ help:
 	@echo "make test      run the whole test suite"
 	@echo "make lint      ruff check"
 	@echo "make bench     benchmarks (PART=ingest|pipeline|dashboards|all), figures in bench-results.json"
+	@echo "make loadtest  50 Locust users for 3 minutes on gunicorn, a worker, PostgreSQL and Redis"
 	@echo "make messages  refresh and compile the Chinese translation catalog"
 
 $(VENV)/.runtime: requirements.txt
@@ -41,6 +42,9 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) -m calista.bench $(PART)
+
+loadtest: $(VENV)/.dev
+	$(PY) -m calista.loadtest
 
 messages: $(VENV)/.dev
 	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=static/vendor
