@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "shipments",
     "customs",
@@ -257,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
     "transmissions-send": {"task": "customs.tasks.transmissions_send_task", "schedule": 15.0},
     "ace-receive": {"task": "customs.tasks.ace_receive_task", "schedule": 2.0},
     "uploads-recover": {"task": "shipments.tasks.uploads_recover_task", "schedule": 120.0},
+    "webhooks-dispatch": {"task": "api.tasks.webhooks_dispatch_task", "schedule": 5.0},
+    "idempotency-keys-expire": {"task": "api.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
 }
 
 # --- Manifests ------------------------------------------------------------
@@ -287,6 +291,23 @@ ACE_BATCH_SIZE = env.int("ACE_BATCH_SIZE", 500, minimum=1, help="Entries per tra
 ACE_LATENCY_SECONDS = env.float("ACE_LATENCY_SECONDS", 0.0, minimum=0, help="Simulator: network latency of each transmission batch.")
 ACE_STALE_SECONDS = env.int("ACE_STALE_SECONDS", 300, minimum=0,
                             help="A transmission still 'sending' after this long is checked with ACE and completed.")
+
+# --- REST API and webhooks ------------------------------------------------------
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", "600/minute", help="Requests per API key (e.g. 600/minute); empty for no limit.")
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", 24, minimum=1, help="How long an Idempotency-Key is remembered.")
+API_IDEMPOTENCY_CLAIM_SECONDS = env.int("API_IDEMPOTENCY_CLAIM_SECONDS", 300, minimum=1,
+                                        help="How long a retried upload waits for the first one with the same key.")
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, help="Timeout of one webhook delivery.")
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, help="Attempts of one webhook delivery before it fails.")
+WEBHOOK_BACKOFF_SECONDS = env.int("WEBHOOK_BACKOFF_SECONDS", 30, minimum=0, help="First retry delay; doubles each attempt.")
+WEBHOOK_BACKOFF_MAX_SECONDS = env.int("WEBHOOK_BACKOFF_MAX_SECONDS", 1800, minimum=0, help="Longest retry delay.")
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", 15, minimum=1,
+                                help="Failed attempts in a row after which an endpoint is disabled and its admins told.")
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False,
+                                           help="Allow webhook endpoints on private or loopback addresses (tests, intranets).")
+WEBHOOK_STALE_SECONDS = env.int("WEBHOOK_STALE_SECONDS", 300, minimum=0, help="A delivery stuck this long is sent again.")
+WEBHOOK_GAP_SECONDS = env.int("WEBHOOK_GAP_SECONDS", 300, minimum=0,
+                              help="How long the dispatcher waits for an event id skipped by a transaction not yet committed.")
 
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {

@@ -22,6 +22,7 @@ from tests.factories import OrganizationFactory, UserFactory, member
 pytestmark = pytest.mark.django_db
 
 NOT_OBJECTS = {
+    "api:v1:docs-asset": "a file of the API documentation's assets",
     # url name: why its parameter is not another tenant's object
     "shipments:template_csv": "the template's language",
     "accounts:password_reset_confirm": "a signed, expiring reset token, checked by Django itself",
@@ -154,3 +155,24 @@ def test_the_crawler_refuses_a_parameter_it_does_not_know_as_an_object():
         for converter in converters.values():
             assert converter.__class__.__name__ in ("IntConverter", "StringConverter", "PathConverter", "SlugConverter",
                                                     "UUIDConverter"), name
+
+
+def test_every_api_object_url_answers_404_to_every_role_of_another_tenant(world_a, tenant_b):
+    """The same crawl through the REST API, with a read-write key of each of the other tenant's organizations."""
+    from api.keys import api_key_create
+
+    routes = [(route, name, converters) for route, name, converters in object_routes() if route.startswith("api/v1/")]
+    assert len(routes) >= 5
+    pool = id_pool(world_a)
+    failures = []
+    for role, user in tenant_b.items():
+        _key, raw = api_key_create(organization=user.membership.organization, name="crawler")
+        client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
+        for route, name, converters in routes:
+            for value in pool:
+                url = fill(route, converters, value)
+                for method in ("get", "post"):
+                    got = getattr(client, method)(url, {}, content_type="application/json").status_code
+                    if got not in (404, 405):
+                        failures.append((role, method.upper(), url, name, got))
+    assert not failures, failures[:30]
