@@ -260,6 +260,7 @@ CELERY_BEAT_SCHEDULE = {
     "ace-receive": {"task": "customs.tasks.ace_receive_task", "schedule": 2.0},
     "uploads-recover": {"task": "shipments.tasks.uploads_recover_task", "schedule": 120.0},
     "webhooks-dispatch": {"task": "api.tasks.webhooks_dispatch_task", "schedule": 5.0},
+    "boards-tallies": {"task": "dashboards.tasks.tallies_refresh_task", "schedule": 60.0},
     "idempotency-keys-expire": {"task": "api.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
 }
 

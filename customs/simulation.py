@@ -50,6 +50,9 @@ class Simulation:
         self.wait_for_uploads()
         self.approve(orgs)
         self.settle(orgs)
+        from dashboards.tallies import tallies_refresh
+
+        tallies_refresh()  # the boards show the new traffic at once
         return self.counts()
 
     # --- the forwarders -------------------------------------------------------------------

@@ -5,6 +5,7 @@ changes them. Events are append-only.
 """
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -219,6 +220,14 @@ class Shipment(models.Model):
             models.Index(fields=["destination_airport", "arrival_date"]),
             models.Index(fields=["status", "arrival_date"]),
             models.Index(fields=["hawb"]),
+            # Support finds a parcel by part of the consignee's name in any case (ILIKE, dashboards/support.py): trigrams,
+            # PostgreSQL only.
+            GinIndex(fields=["consignee_name"], opclasses=["gin_trgm_ops"], name="shipment_consignee_trgm"),
+            # The boards' general-order watch (cfs.queues.WATCHED: arrived, neither released nor seized, not handed off)
+            # by arrival: a few parcels out of a million, and none at ingest (new parcels are awaiting arrival).
+            models.Index(fields=["arrival_date", "destination_airport"], name="shipment_go_watch",
+                         condition=~models.Q(status__in=["released", "seized"])
+                         & ~models.Q(custody__in=["awaiting_arrival", "handed_off"])),
         ]
 
     def __str__(self):
@@ -254,6 +263,11 @@ class ShipmentEvent(models.Model):
 
     class Meta:
         ordering = ["shipment", "at", "id"]
+        indexes = [
+            # The boards' daily flows (dashboards/tallies.py) read the releases, hand-offs and ACE rejections of recent
+            # days: a partial index, so the events written at ingest (received) cost it nothing.
+            models.Index(fields=["at"], name="event_flow_at", condition=models.Q(to_state__in=["released", "handed_off", "ace_rejected"])),
+        ]
 
     def __str__(self):
         return f"{self.dimension}: {self.from_state} → {self.to_state}"

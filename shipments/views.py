@@ -181,6 +181,11 @@ def shipment_list(request):
     for name in ("upload", "manifest"):
         if filters.get(name, "").isdigit():
             shipments = shipments.filter(**{f"{name}_id": int(filters[name])})
+    if request.GET.get("export") in ("csv", "xlsx"):  # the filtered list as a file, streamed (dashboards/exports.py)
+        from dashboards.exports import shipments_export
+
+        return shipments_export(shipments=shipments.order_by("-arrival_date", "mawb", "hawb"), file_format=request.GET["export"],
+                                filename="calista-shipments")
     counts = dict(shipments.order_by().values_list("status").annotate(n=Count("pk")))
     page = Paginator(shipments.order_by("-arrival_date", "mawb", "hawb"), 50).get_page(request.GET.get("page"))
     return render(request, "shipments/shipment_list.html", {

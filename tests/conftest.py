@@ -153,6 +153,16 @@ def _cache_settings(url: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
+def english_unless_asked():
+    """Every test starts in English: a test that switches to Chinese does not leak it into the next one."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def seeded_reference_data(request):
     """Transactional tests flush every table, the rows data migrations seeded too: put the policy and ACE code
     tables back, as a migrated database has them."""

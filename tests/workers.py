@@ -86,7 +86,7 @@ class WorkerProcess:
         self.concurrency = concurrency
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> WorkerProcess:
+    def start(self, timeout: float = 120) -> WorkerProcess:
         offset = self.log.stat().st_size if self.log.exists() else 0
         self.proc = subprocess.Popen(
             [CELERY, "-A", "calista", "worker", "--loglevel", "INFO", "--concurrency", str(self.concurrency),

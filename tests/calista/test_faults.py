@@ -189,12 +189,12 @@ def test_work_survives_a_broker_restart(transactional_db, settings, forwarder_or
     worker = WorkerProcess(extra_env={"ACE_DELAY_SECONDS": "0", "ACE_HOLD_RATE": "0", "ACE_EXAM_RATE": "0",
                                       "ACE_REJECT_RATE": "0", "ACE_RATE_LIMIT_PER_HOUR": "0"})
     try:
-        with PublishToBroker(redis.url, {"visibility_timeout": 3600}):
+        with PublishToBroker(worker.broker_url, worker.transport_options):
             worker.start()
             upload = upload_create(forwarder=forwarder_org, user=None, file=ContentFile(sample("sample_chinese_gb18030.csv")),
                                    name="c.csv")
             manifest_ingest_task.delay(upload.pk)
-            wait_for(lambda: Upload.objects.get(pk=upload.pk).is_finished, timeout=60, what="the ingest")
+            wait_for(lambda: Upload.objects.get(pk=upload.pk).is_finished, timeout=180, what="the ingest")
             shipments = Shipment.objects.filter(upload=upload)
             lifecycle.shipments_approve(list(shipments.values_list("id", flat=True)), actor=lifecycle.Actor.of(broker_user))
 
@@ -209,7 +209,7 @@ def test_work_survives_a_broker_restart(transactional_db, settings, forwarder_or
                 uploads_recover(older_than=None)
                 return not shipments.exclude(status="released").exists()
 
-            wait_for(settled, timeout=120, interval=2, what="every shipment to be released after the broker came back")
+            wait_for(settled, timeout=240, interval=2, what="every shipment to be released after the broker came back")
             assert not Transmission.objects.exclude(state="done").exists()
     finally:
         worker.stop()

@@ -1,0 +1,254 @@
+"""Airport boards: the figures are those of the shipments made for the purpose, for every role and every board."""
+
+import re
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dashboards import boards
+from dashboards.boards import BoardFilter
+from tests.dashboards.conftest import ROLES, visible
+
+pytestmark = pytest.mark.django_db
+
+HOUR = 3600
+
+
+def by(figures) -> dict:
+    return {f.key: f.count for f in figures if f.count}
+
+
+def expected(world, role, *, days, airport="", field="status") -> Counter:
+    since = timezone.localdate() - timedelta(days=days - 1)
+    return Counter(getattr(world[name].shipment, field) for name in visible(world, role)
+                   if world[name].shipment.arrival_date >= since and (not airport or world[name].shipment.destination_airport == airport))
+
+
+def board_of(request, role, **kwargs):
+    user = request.getfixturevalue(role)
+    return boards.board_read(org=user.membership.organization, **kwargs)
+
+
+# --- The figures, against the shipments made for them ----------------------------------------------------------
+
+
+def test_the_forwarders_board_counts_its_shipments_by_status_and_custody_for_each_period(world, owner):
+    org = owner.membership.organization
+    week = boards.board_read(org=org, period="7d")
+    assert week.total.count == 7
+    assert by(week.statuses) == {"released": 4, "on_hold": 1, "accepted": 1, "ace_rejected": 1}
+    assert by(week.custodies) == {"broken_down": 6, "handed_off": 1}
+    assert boards.board_read(org=org, period="today").total.count == 3
+    month = boards.board_read(org=org, period="30d")
+    assert month.total.count == 9
+    assert by(month.statuses) == {"released": 4, "on_hold": 2, "accepted": 2, "ace_rejected": 1}
+    assert by(month.custodies) == {"broken_down": 7, "handed_off": 1, "at_cfs": 1}
+
+
+def test_one_airports_board_counts_only_the_shipments_arriving_there(world, owner):
+    org = owner.membership.organization
+    assert boards.board_read(org=org, airport="LAX", period="30d").total.count == 8
+    assert by(boards.board_read(org=org, airport="JFK", period="30d").statuses) == {"accepted": 1}
+    assert boards.board_read(org=org, airport="SFO", period="30d").total.count == 0
+
+
+def test_the_median_and_90th_percentile_from_arrival_to_release_and_from_release_to_hand_off(world, owner):
+    board = boards.board_read(org=owner.membership.organization, period="7d")
+    to_release, to_hand_off = board.durations
+    # Released 1, 2, 3, 4 and 10 hours after arrival: the median is the third, the 90th percentile the fifth.
+    assert (to_release.count, to_release.p50, to_release.p90) == (5, 3 * HOUR, 10 * HOUR)
+    assert (to_hand_off.count, to_hand_off.p50, to_hand_off.p90) == (1, 6 * HOUR, 6 * HOUR)
+
+
+def test_the_operators_durations_include_every_forwarders_releases(world, support_user):
+    to_release, _hand_off = boards.board_read(org=support_user.membership.organization, period="7d").durations
+    assert (to_release.count, to_release.p50, to_release.p90) == (6, 3 * HOUR, 10 * HOUR)  # C1's 5 h joins A's five
+
+
+def test_open_holds_are_counted_by_agency_and_by_how_long_they_have_waited(world, owner, outsider):
+    board = boards.board_read(org=owner.membership.organization)
+    holds = {h["agency"]: {age.key: age.count for age in h["ages"] if age.count} for h in board.holds}
+    assert holds == {"FDA": {"days": 1}, "CBP": {"older": 1}}
+    assert board.holds_total == 2
+    theirs = boards.board_read(org=outsider.membership.organization)
+    assert {h["agency"]: {a.key: a.count for a in h["ages"] if a.count} for h in theirs.holds} == {"FDA": {"day": 1}}
+
+
+def test_rejections_are_counted_by_ace_code_with_their_meaning(world, owner, support_user):
+    board = boards.board_read(org=owner.membership.organization, period="7d")
+    assert [(r["code"], r["count"]) for r in board.rejections] == [("181", 1)]
+    assert "de minimis" in board.rejections[0]["meaning"].lower()
+    everyone = boards.board_read(org=support_user.membership.organization, period="7d")
+    assert sorted((r["code"], r["count"]) for r in everyone.rejections) == [("181", 1), ("E01", 1), ("E02", 1)]
+
+
+def test_the_general_order_risk_counts_parcels_from_day_10_and_past_day_15(world, owner):
+    board = boards.board_read(org=owner.membership.organization)
+    assert by(board.general_order) == {"warning": 1, "overdue": 1}  # A6 arrived 12 days ago, A7 20 days ago
+
+
+def test_mawbs_still_open_are_counted_by_custody(world, owner):
+    board = boards.board_read(org=owner.membership.organization)
+    assert board.mawbs_total.count == 4  # the MAWB of forty days ago is closed
+    assert by(board.mawbs) == {"broken_down": 3, "at_cfs": 1}
+
+
+def test_throughput_per_day_counts_arrivals_releases_and_hand_offs(world, owner):
+    board = boards.board_read(org=owner.membership.organization, period="7d")
+    today = timezone.localdate()
+    arrived = {d["day"]: d["arrived"] for d in board.days if d["arrived"]}
+    assert arrived == {today: 3, today - timedelta(days=5): 4}
+    assert sum(d["released"] for d in board.days) == 5
+    assert sum(d["handed_off"] for d in board.days) == 1
+    assert len(board.days) == 7 and board.chart["labels"][-1] == today.strftime("%m-%d")
+    assert [s["key"] for s in board.chart["series"]] == ["arrived", "released", "handed_off"]
+
+
+# --- Every role sees its own slice ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("airport", ["", "LAX", "SFO", "JFK", "ATL"])
+def test_every_role_counts_exactly_the_shipments_it_may_see_on_every_board(request, world, role, airport):
+    board = board_of(request, role, airport=airport, period="30d")
+    assert by(board.statuses) == dict(expected(world, role, days=30, airport=airport))
+    assert by(board.custodies) == dict(expected(world, role, days=30, airport=airport, field="custody"))
+
+
+def test_a_forwarders_board_counts_nothing_of_another_forwarders(world, owner, outsider):
+    mine = boards.board_read(org=owner.membership.organization, period="7d")
+    theirs = boards.board_read(org=outsider.membership.organization, period="7d")
+    assert theirs.total.count == 2 and by(theirs.statuses) == {"received": 1, "on_hold": 1}
+    assert mine.total.count == 7  # B's two parcels arrive at LAX today too, and are not counted
+    assert [d.count for d in theirs.durations] == [0, 0]
+    assert theirs.rejections == [] and theirs.mawbs_total.count == 1
+    assert {h["agency"] for h in theirs.holds} == {"FDA"} and theirs.holds_total == 1
+
+
+def test_a_colleague_sees_the_same_board_as_the_owner(world, owner, colleague):
+    a = boards.board_read(org=owner.membership.organization, period="30d")
+    b = boards.board_read(org=colleague.membership.organization, period="30d")
+    assert (by(a.statuses), a.holds_total, by(a.general_order)) == (by(b.statuses), b.holds_total, by(b.general_order))
+
+
+def test_a_station_sees_its_airport_and_a_broker_its_clients(world, cfs_user, other_cfs_user, broker_user, other_broker_user):
+    assert boards.board_read(org=cfs_user.membership.organization, period="7d").total.count == 9  # A's and B's at LAX
+    assert boards.board_read(org=other_cfs_user.membership.organization, period="30d").total.count == 2  # A7 and C1
+    assert boards.board_read(org=broker_user.membership.organization, period="7d").total.count == 9  # A's and B's
+    assert boards.board_read(org=other_broker_user.membership.organization, period="7d").total.count == 1  # C1
+
+
+# --- The lists behind the numbers --------------------------------------------------------------------------------
+
+
+def test_every_status_and_custody_number_links_to_a_list_of_as_many_shipments(world, owner, client):
+    client.force_login(owner)
+    board = boards.board_read(org=owner.membership.organization, period="30d")
+    for figure in [board.total, *board.statuses, *board.custodies, *board.general_order]:
+        response = client.get(figure.url)
+        assert response.status_code == 200
+        assert response.context["page"].paginator.count == figure.count, figure.key
+
+
+def test_the_numbers_of_holds_rejections_and_durations_lead_to_their_shipments(world, owner, client):
+    client.force_login(owner)
+    board = boards.board_read(org=owner.membership.organization, period="7d")
+
+    def hawbs(url):
+        return sorted(s.hawb for s in client.get(url).context["page"])
+
+    fda = next(h for h in board.holds if h["agency"] == "FDA")
+    assert hawbs(fda["url"]) == ["A2"] and hawbs(fda["ages"][1].url) == ["A2"] and hawbs(fda["ages"][0].url) == []
+    assert hawbs(board.rejections[0]["url"]) == ["A5"]
+    assert hawbs(board.durations[0].url) == ["A1", "A13", "A14", "A2", "A4"]
+    assert hawbs(board.durations[1].url) == ["A4"]
+
+
+def test_the_open_mawb_list_shows_the_mawbs_counted(world, owner, client):
+    client.force_login(owner)
+    board = boards.board_read(org=owner.membership.organization)
+    response = client.get(board.mawbs_total.url)
+    assert response.context["page"].paginator.count == 4
+    at_cfs = next(f for f in board.mawbs if f.key == "at_cfs")
+    assert [str(m) for m in client.get(at_cfs.url).context["page"]] == ["160-12345701"]
+
+
+def test_a_list_never_shows_another_tenants_shipments_whatever_the_filter(world, outsider, client):
+    client.force_login(outsider)
+    response = client.get(BoardFilter(status="released").url())
+    assert response.context["page"].paginator.count == 0
+    response = client.get(BoardFilter(hold_agency="CBP").url())
+    assert response.context["page"].paginator.count == 0
+
+
+def test_a_filter_parameter_that_means_nothing_is_ignored(world, owner, client):
+    client.force_login(owner)
+    response = client.get("/boards/list/?status=nonsense&airport=XXX&arrived_from=yesterday&event=everything")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == len(visible(world, "owner"))
+
+
+# --- The pages ----------------------------------------------------------------------------------------------------
+
+
+def number(html: str, testid: str) -> int:
+    match = re.search(rf'data-testid="{testid}">([\d,]+)<', html)
+    assert match, testid
+    return int(match.group(1).replace(",", ""))
+
+
+def test_the_board_page_shows_the_figures_and_links_each_airport(world, owner, client):
+    client.force_login(owner)
+    html = client.get("/boards/?period=7d").content.decode()
+    assert number(html, "count-total") == 7 and number(html, "status-released") == 4 and number(html, "custody-handed_off") == 1
+    assert number(html, "go-warning") == 1 and number(html, "holds-total") == 2 and number(html, "mawbs-open") == 4
+    for code in ("LAX", "SFO", "JFK", "ATL"):
+        assert f'href="/boards/{code}/?period=7d"' in html
+    assert "data-chart=" in html and 'hx-trigger="every 30s"' in html
+
+
+def test_an_airports_board_page_and_its_figures_for_htmx(world, owner, client):
+    client.force_login(owner)
+    page = client.get("/boards/JFK/?period=30d")
+    assert page.status_code == 200 and number(page.content.decode(), "status-accepted") == 1
+    figures = client.get("/boards/JFK/figures/?period=30d")
+    html = figures.content.decode()
+    assert figures.status_code == 200 and "<html" not in html and 'id="board-figures"' in html
+    assert 'hx-get="/boards/JFK/figures/?period=30d"' in html
+
+
+def test_an_unknown_airport_has_no_board(world, owner, client):
+    client.force_login(owner)
+    assert client.get("/boards/ORD/").status_code == 404
+    assert client.get("/boards/ORD/figures/").status_code == 404
+
+
+def test_the_board_only_reads_in_a_bounded_number_of_queries(world, support_user, client):
+    client.force_login(support_user)
+    client.get("/boards/?period=30d")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/boards/LAX/?period=30d").status_code == 200
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert set(statements) <= {"SELECT", "SAVEPOINT", "RELEASE"}, statements
+    assert len(statements) <= 20  # aggregate queries: as many for a million shipments as for ten
+
+
+def test_the_board_refresh_interval_can_be_chosen_within_bounds(world, owner, client):
+    client.force_login(owner)
+    assert 'hx-trigger="every 10s"' in client.get("/boards/?refresh=10").content.decode()
+    assert 'hx-trigger="every 5s"' in client.get("/boards/?refresh=1").content.decode()
+    assert 'hx-trigger="every 30s"' in client.get("/boards/?refresh=soon").content.decode()
+
+
+def test_each_role_home_offers_the_boards(world, owner, cfs_user, support_user, client):
+    client.force_login(owner)
+    assert 'href="/boards/"' in client.get("/").content.decode()
+    client.force_login(cfs_user)
+    assert 'href="/boards/LAX/"' in client.get("/").content.decode()
+    client.force_login(support_user)
+    home = client.get("/").content.decode()
+    assert 'href="/boards/support/"' in home and 'href="/boards/"' in home

@@ -1,0 +1,59 @@
+"""On PostgreSQL, the queries that must stay fast over a million shipments can use the indexes made for them.
+
+(Speed itself is measured by `make bench PART=dashboards`, never asserted here; these tests check that each
+query has the shape its index serves, so a change to either is caught.)
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cfs.queues import WATCHED, general_order_cutoffs
+from dashboards import support, tallies
+from shipments.models import Shipment
+from tests.conftest import services_required, unavailable
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def postgresql():
+    if connection.vendor != "postgresql":
+        unavailable("these tests need PostgreSQL (DATABASE_URL)", required=services_required())
+
+
+def plan(queryset) -> str:
+    """PostgreSQL's plan for the query, with sequential scans priced out so that any usable index shows."""
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_trigram_extension_is_installed():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert cursor.fetchone()
+
+
+def test_a_search_by_part_of_a_name_uses_the_trigram_index(world, support_user):
+    (_label, condition, _cost), = [c for c in support._lookups("ana lop") if c[0] == "consignee name"]
+    assert "shipment_consignee_trgm" in plan(Shipment.objects.filter(condition).values("id")[:51])
+
+
+def test_a_search_by_hawb_uses_its_index(world):
+    (_label, condition, _cost), *_rest = support._lookups("A13")
+    assert "Index" in plan(Shipment.objects.filter(condition).values("id"))
+
+
+def test_the_general_order_watch_uses_its_partial_index(world):
+    warn_from, _overdue = general_order_cutoffs(timezone.localdate())
+    assert "shipment_go_watch" in plan(Shipment.objects.filter(WATCHED, arrival_date__lte=warn_from).values("id"))
+
+
+def test_the_daily_flows_read_recent_events_through_their_partial_index(world):
+    for queryset in tallies.flow_rows(since=timezone.localdate() - timedelta(days=1)):
+        assert "event_flow_at" in plan(queryset)

@@ -1,0 +1,117 @@
+"""The boards' summary tables: recomputed from the shipments and events, idempotent, fresh within a refresh."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from cfs.queues import WATCHED
+from dashboards import boards, tallies
+from dashboards.models import FlowTally, StatusTally, TallyRun
+from dashboards.tasks import tallies_refresh_task
+from shipments.models import Shipment, ShipmentEvent
+from tests.dashboards.conftest import D, H, ago, arrived, handed_off, released
+from tests.factories import manifest_for, shipment_for
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(model) -> list[tuple]:
+    return sorted(model.objects.values_list(*[f.attname for f in model._meta.concrete_fields if f.name != "id"]))
+
+
+def test_a_refresh_run_twice_leaves_the_same_tallies(world):
+    first = (rows(StatusTally), rows(FlowTally))
+    tallies.tallies_refresh()
+    assert (rows(StatusTally), rows(FlowTally)) == first
+    assert TallyRun.objects.get().finished_at is not None
+
+
+def test_the_first_run_builds_every_kept_day_and_later_runs_only_since_yesterday(world):
+    assert TallyRun.objects.get().flows_from == timezone.localdate() - timedelta(days=tallies.KEEP_DAYS)
+    result = tallies.tallies_refresh()
+    assert not result["full"] and result["flows_from"] == (timezone.localdate() - timedelta(days=1)).isoformat()
+
+
+def test_a_change_reaches_the_board_at_the_next_refresh(world, owner):
+    org = owner.membership.organization
+    a3 = world["A3"].shipment
+    Shipment.objects.filter(pk=a3.pk).update(status="released")
+    released(a3, ago(H))
+    assert boards.board_read(org=org, period="7d").durations[0].count == 5  # not yet: the tallies are a minute behind
+    tallies_refresh_task.delay()
+    board = boards.board_read(org=org, period="7d")
+    assert board.durations[0].count == 6 and {f.key: f.count for f in board.statuses}["released"] == 5
+
+
+def test_days_that_are_over_stay_as_they_were_unless_everything_is_recomputed(world, owner):
+    """An event's time is when it was written, so no new event falls on a past day; a full run is there for repairs."""
+    org = owner.membership.organization
+    late = world["A5"].shipment
+    arrived(late, ago(5 * D))
+    released(late, ago(5 * D) + 2 * H)
+    tallies.tallies_refresh()
+    assert boards.board_read(org=org, period="7d").durations[0].count == 5
+    call_command("boards_refresh", "--full", verbosity=0)
+    assert boards.board_read(org=org, period="7d").durations[0].count == 6
+
+
+def test_days_older_than_kept_are_dropped(world):
+    old = timezone.localdate() - timedelta(days=tallies.KEEP_DAYS + 3)
+    FlowTally.objects.create(airport="LAX", forwarder_org=1, broker_org=0, cfs_org=0, day=old, metric="rejected", code="E01", count=1)
+    tallies.tallies_refresh()
+    assert not FlowTally.objects.filter(day__lt=timezone.localdate() - timedelta(days=tallies.KEEP_DAYS)).exists()
+
+
+@pytest.mark.parametrize("minutes", [0, 0.5, 1, 59, 60, 61, 125, 24 * 60, 3 * 24 * 60 + 7, 40 * 24 * 60])
+def test_the_database_puts_a_duration_in_the_band_the_python_mirror_says(forwarder_org, minutes):
+    shipment = shipment_for(manifest_for(forwarder_org), hawb="D1", status="released")
+    start = ago(45 * D)
+    arrived(shipment, start)
+    released(shipment, start + timedelta(minutes=minutes))
+    tallies.tallies_refresh(full=True)
+    band = FlowTally.objects.get(metric="released")
+    assert band.bucket == tallies.bucket_of(minutes * 60)
+    assert band.seconds == round(minutes * 60)
+
+
+def test_a_release_before_the_flight_landed_counts_as_released_on_arrival(forwarder_org):
+    shipment = shipment_for(manifest_for(forwarder_org), hawb="E1", status="released", custody="handed_off")
+    released(shipment, ago(10 * H))
+    arrived(shipment, ago(8 * H))
+    handed_off(shipment, ago(4 * H))
+    tallies.tallies_refresh()
+    to_release = FlowTally.objects.get(metric="released")
+    to_hand_off = FlowTally.objects.get(metric="handed_off")
+    assert (to_release.count, to_release.seconds) == (1, 0)
+    assert (to_hand_off.count, to_hand_off.seconds) == (1, 6 * 3600)
+
+
+def test_a_release_with_no_arrival_yet_counts_as_released_on_arrival(forwarder_org):
+    shipment = shipment_for(manifest_for(forwarder_org), hawb="E2", status="released", custody="awaiting_arrival")
+    released(shipment, ago(2 * H))
+    tallies.tallies_refresh()
+    assert FlowTally.objects.get(metric="released").seconds == 0
+
+
+def test_status_tallies_keep_only_recent_arrivals(forwarder_org):
+    today = timezone.localdate()
+    shipment_for(manifest_for(forwarder_org, arrival_date=today - timedelta(days=tallies.STATUS_DAYS + 1)), hawb="OLD")
+    shipment_for(manifest_for(forwarder_org, mawb="16012345686", arrival_date=today + timedelta(days=2)), hawb="NEXT")
+    tallies.tallies_refresh()
+    assert list(StatusTally.objects.values_list("arrival_date", "count")) == [(today + timedelta(days=2), 1)]
+
+
+def test_the_percentile_of_a_histogram_is_the_mean_of_the_band_holding_its_rank():
+    assert boards.percentile([], 0.5) is None
+    assert boards.percentile([(1, 60), (1, 120), (1, 180)], 0.5) == 120
+    assert boards.percentile([(2, 100), (8, 8000)], 0.1) == 50
+    assert boards.percentile([(2, 100), (8, 8000)], 0.9) == 1000
+
+
+def test_the_indexes_the_boards_rely_on_match_the_conditions_they_serve():
+    go_watch = next(i for i in Shipment._meta.indexes if i.name == "shipment_go_watch")
+    assert go_watch.condition == WATCHED  # the general-order watch of cfs.queues, exactly, or PostgreSQL will not use it
+    flow = next(i for i in ShipmentEvent._meta.indexes if i.name == "event_flow_at")
+    assert flow.condition.children[0][1] == list(tallies.FLOW_STATES)
