@@ -261,6 +261,7 @@ CELERY_BEAT_SCHEDULE = {
     "uploads-recover": {"task": "shipments.tasks.uploads_recover_task", "schedule": 120.0},
     "webhooks-dispatch": {"task": "api.tasks.webhooks_dispatch_task", "schedule": 5.0},
     "boards-tallies": {"task": "dashboards.tasks.tallies_refresh_task", "schedule": 60.0},
+    "handoff-batches-recover": {"task": "cfs.tasks.handoff_batches_recover_task", "schedule": 120.0},
     "idempotency-keys-expire": {"task": "api.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
 }
 

@@ -117,3 +117,29 @@ class Handoff(models.Model):
 
     def __str__(self):
         return f"{self.carrier} {self.tracking_number}"
+
+
+class HandoffBatch(models.Model):
+    """A CSV of hand-offs worked by a Celery task (large files), each line on its own, safe to run again."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Done")
+
+    cfs = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="handoff_batches")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    content = models.BinaryField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    handed_off = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"hand-off batch {self.pk} ({self.state})"

@@ -23,10 +23,11 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from cfs.models import Arrival, Carrier, Collection, Handoff
+from cfs.models import Arrival, Carrier, Collection, Handoff, HandoffBatch
 from cfs.queues import carriers_for, ready_for_hand_off, station_manifests, station_shipments
 from customs.models import Hold
 from shipments import lifecycle
@@ -386,9 +387,11 @@ class CsvLine:
     result: HandedOff | None = None
     refusal: str = ""
 
+    earlier: bool = False  # handed off with this carrier and tracking number by an earlier run of the same file
+
     @property
     def ok(self) -> bool:
-        return self.result is not None and self.result.ok
+        return self.earlier or (self.result is not None and self.result.ok)
 
 
 @dataclass
@@ -475,6 +478,9 @@ def handoffs_from_csv(*, cfs, user, content: bytes) -> CsvReport:
             line.refusal = _("unknown carrier %(carrier)s") % {"carrier": line.carrier or "—"}
         elif live[0].pk in done:
             line.refusal = _("already handed off on line %(line)s") % {"line": done[live[0].pk]}
+        elif Handoff.objects.filter(shipment=live[0], carrier=carrier, tracking_number=line.tracking).exists():
+            line.earlier = True  # the same line, done by an earlier run of this file (a retry after a crash)
+            done[live[0].pk] = number
         else:
             line.result = _hand_off(cfs=cfs, actor=actor, user=user, shipment=live[0], carrier=carrier, tracking=line.tracking,
                                     method=Handoff.Method.CSV)
@@ -482,6 +488,41 @@ def handoffs_from_csv(*, cfs, user, content: bytes) -> CsvReport:
             if line.result.ok:
                 done[live[0].pk] = number
     return report
+
+
+def handoff_batch_create(*, cfs, user, content: bytes) -> HandoffBatch:
+    """Store a CSV of hand-offs and queue its work (for files too long to wait for in a request)."""
+    from calista.queueing import enqueue
+    from cfs.tasks import handoff_batch_task
+
+    batch = HandoffBatch.objects.create(cfs=cfs, uploaded_by=user, content=content)
+    enqueue(handoff_batch_task, batch.pk)
+    return batch
+
+
+def handoff_batch_run(*, batch_id: int) -> HandoffBatch | None:
+    """Work a batch; a batch cut short by a crash is worked again from the top, and lines already done stay done."""
+    batch = HandoffBatch.objects.select_related("cfs", "uploaded_by").get(pk=batch_id)
+    if batch.state == HandoffBatch.State.DONE:
+        return None
+    HandoffBatch.objects.filter(pk=batch.pk).update(state=HandoffBatch.State.PROCESSING, started_at=timezone.now())
+    report = handoffs_from_csv(cfs=batch.cfs, user=batch.uploaded_by, content=bytes(batch.content))
+    lines = [{"line": line.line, "hawb": line.hawb, "ok": line.ok, "refusal": str(line.refusal)} for line in report.lines]
+    HandoffBatch.objects.filter(pk=batch.pk).update(state=HandoffBatch.State.DONE, finished_at=timezone.now(), report=lines,
+                                                    handed_off=report.handed_off, refused=report.refused)
+    return batch
+
+
+def handoff_batches_recover(*, older_than) -> list[int]:
+    """Queue again the batches whose worker died (queued or processing for longer than `older_than`)."""
+    from cfs.tasks import handoff_batch_task
+
+    cutoff = timezone.now() - older_than
+    stuck = list(HandoffBatch.objects.filter(state__in=[HandoffBatch.State.QUEUED, HandoffBatch.State.PROCESSING],
+                                             created_at__lte=cutoff).values_list("id", flat=True)[:50])
+    for batch_id in stuck:
+        handoff_batch_task.delay(batch_id)
+    return stuck
 
 
 # --- Demo traffic -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from cfs.services import (
     CfsError,
     Scan,
     carrier_add,
+    handoff_batch_create,
     handoffs_from_csv,
     manifest_arrival_record,
     manifest_breakdown,
@@ -332,9 +333,17 @@ def handoff_upload(request):
     form = HandoffCsvForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
-        report = handoffs_from_csv(cfs=station, user=request.user, content=form.cleaned_data["file"].read())
+        content = form.cleaned_data["file"].read()
+        if content.count(b"\n") > QUEUED_CSV_LINES:  # long files are worked by a worker: the page does not wait
+            handoff_batch_create(cfs=station, user=request.user, content=content)
+            messages.success(request, _("The file is being worked line by line; the hand-offs appear below as they are done."))
+            return redirect("cfs:handoffs")
+        report = handoffs_from_csv(cfs=station, user=request.user, content=content)
     return render(request, "cfs/handoff_upload.html", _context(request, station, form=form, report=report,
                                                                carriers=queues.carriers_for(station)))
+
+
+QUEUED_CSV_LINES = 300
 
 
 def _day(request) -> date:
