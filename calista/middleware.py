@@ -1,8 +1,12 @@
-"""Security headers, and a clean answer when the database is briefly away."""
+"""Security headers, a refusal of NUL characters in forms, and a clean answer when the database is briefly away."""
 
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http.multipartparser import MultiPartParserError
+from django.template.response import SimpleTemplateResponse
+from django.utils.translation import gettext
 
 
 class ContentSecurityPolicyMiddleware:
@@ -22,6 +26,46 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Content-Security-Policy", self.policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         return response
+
+
+class NulCharacterMiddleware:
+    """Refuse form and query values carrying a NUL character (400, nothing stored).
+
+    No person types one; a NUL comes from a broken client or a probe, and PostgreSQL text cannot hold it.
+    Django forms refuse it field by field; this covers the views that read a plain value (a note, a
+    scanned code) so that none of them reaches the database with one. The API validates its own input.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/") and self._carries_nul(request):
+            response = SimpleTemplateResponse("400.html", {"message": gettext(
+                "Text cannot contain the NUL character (\\x00). Nothing was changed.")}, status=400)
+            return response.render()
+        return self.get_response(request)
+
+    @staticmethod
+    def _carries_nul(request) -> bool:
+        sources = [request.GET]
+        if request.method == "POST" and _small(request):
+            try:
+                request.body  # kept in memory, so that the view can parse the form again after an error below
+                sources.append(request.POST)
+            except (TooManyFieldsSent, RequestDataTooBig, MultiPartParserError):
+                return False  # the view answers these with its own message
+        return any("\x00" in key or any("\x00" in value for value in values.getlist(key))
+                   for values in sources for key in values)
+
+
+def _small(request) -> bool:
+    """A form that fits in memory: not a manifest upload streamed to disk, whose fields Django forms check."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length <= (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
 
 
 class DatabaseUnavailableMiddleware:

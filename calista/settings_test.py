@@ -9,11 +9,27 @@ import os
 import shutil
 import tempfile
 
+
+
+def redis_for_this_process(url: str) -> str:
+    """The Redis database of this test process: the configured one, moved by two per xdist worker.
+
+    Test processes run side by side on one Redis; each needs its own queues and cache, or one
+    process's worker would run another's tasks against the wrong test database, and one process's
+    progress of upload 1 would be read by another's.
+    """
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    head, _, db = url.rstrip("/").rpartition("/")
+    return f"{head}/{int(db or 0) + 2 * index}" if db.isdigit() else url
+
+
 _var = tempfile.mkdtemp(prefix="calista-test-")
 atexit.register(shutil.rmtree, _var, ignore_errors=True)
 os.environ.setdefault("VAR_DIR", _var)
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("CACHE_URL", "locmem://")
+if os.environ["CACHE_URL"].startswith("redis"):
+    os.environ["CACHE_URL"] = redis_for_this_process(os.environ["CACHE_URL"])
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("ACE_DELAY_SECONDS", "0")

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from calista.celery import app
+from calista.settings_test import redis_for_this_process
 
 CELERY = str(Path(sys.executable).parent / "celery")
 QUEUES = "celery,ingest,filing,ace,notify"
@@ -33,21 +34,10 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _redis_for_this_process(url: str) -> str:
-    """The Redis database of this test process: the configured one, moved by two per xdist worker.
-
-    Test processes run side by side on one Redis; each needs its own queues and cache, or one
-    process's worker would run another's tasks against the wrong test database.
-    """
-    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    head, _, db = url.rstrip("/").rpartition("/")
-    return f"{head}/{int(db or 0) + 2 * index}" if db.isdigit() else url
-
-
 def broker_for_tests() -> tuple[str, dict]:
     configured = os.environ.get("CELERY_BROKER_URL", "")
     if configured.startswith("redis"):
-        return _redis_for_this_process(configured), {"visibility_timeout": 3600}
+        return redis_for_this_process(configured), {"visibility_timeout": 3600}
     folder = Path(settings.VAR_DIR) / "broker"
     for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -60,7 +50,7 @@ def broker_for_tests() -> tuple[str, dict]:
 def cache_for_tests() -> str:
     configured = os.environ.get("CACHE_URL", "")
     if configured.startswith("redis"):
-        return _redis_for_this_process(configured)
+        return configured  # already this process's own (settings_test moved it)
     return f"file://{Path(settings.VAR_DIR) / 'cache'}"
 
 

@@ -47,6 +47,12 @@
   });
   document.addEventListener("click", function (e) {
     if (!scanInput()) return;
+    // Tapping the carrier already chosen fires no change event, and the tap put focus on its radio: take it back.
+    var label = e.target.closest("label");
+    if (e.target.matches("[data-carrier]") || (label && label.control && label.control.matches("[data-carrier]"))) {
+      window.setTimeout(refocus, 0);
+      return;
+    }
     if (e.target.closest("a, input, select, textarea, button, label, [tabindex]")) return;
     refocus();
   });
@@ -56,6 +62,9 @@
       if (reset) reset.click();
     }
   });
+
+  // The field is focused on arrival too (autofocus is not honoured after every kind of navigation).
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", refocus); else refocus();
 
   // Print buttons of the pick list and the hand-off manifest.
   document.addEventListener("click", function (e) {

@@ -400,6 +400,15 @@ def test_the_broker_works_a_hold_from_the_queue(client, case, broker_user):
     assert client.post(f"/customs/holds/{hold.pk}/close/", {"outcome": "released"}).status_code == 400
 
 
+def test_a_note_with_a_nul_character_is_refused_and_nothing_is_recorded(client, case, broker_user):
+    hold = case["hold"]
+    response = as_user(client, broker_user).post(f"/customs/holds/{hold.pk}/action/", {"note": "Prior\x00notice"})
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+    assert not HoldAction.objects.filter(hold=hold).exists()
+    assert client.post(f"/customs/holds/{hold.pk}/close/", {"outcome": "released", "note": "\x00"}).status_code == 400
+    assert Hold.objects.get(pk=hold.pk).removed_at is None
+
+
 # --- The forwarder's side -----------------------------------------------------------------------------------
 
 
