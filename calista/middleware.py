@@ -51,7 +51,7 @@ class NulCharacterMiddleware:
         sources = [request.GET]
         if request.method == "POST" and _small(request):
             try:
-                request.body  # kept in memory, so that the view can parse the form again after an error below
+                _ = request.body  # kept in memory, so that the view can parse the form again after an error below
                 sources.append(request.POST)
             except (TooManyFieldsSent, RequestDataTooBig, MultiPartParserError):
                 return False  # the view answers these with its own message

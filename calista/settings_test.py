@@ -10,7 +10,6 @@ import shutil
 import tempfile
 
 
-
 def redis_for_this_process(url: str) -> str:
     """The Redis database of this test process: the configured one, moved by two per xdist worker.
 
