@@ -42,7 +42,7 @@ class NulCharacterMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/api/") and self._carries_nul(request):
             response = SimpleTemplateResponse("400.html", {"message": gettext(
-                "Text cannot contain the NUL character (\\x00). Nothing was changed.")}, status=400)
+                "Text cannot contain the NUL character (character code 0). Nothing was changed.")}, status=400)
             return response.render()
         return self.get_response(request)
 
