@@ -27,7 +27,7 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -687,9 +687,17 @@ def queue_shipments(*, org: Organization, chosen: QueueFilter) -> QuerySet:
 
 
 def queue_manifests(shipments: QuerySet) -> QuerySet:
-    """The MAWBs of the filtered shipments, with how many of their shipments match."""
-    return (shipments.order_by().values("manifest_id", "mawb", "destination_airport", "arrival_date", "flight_number", "forwarder__name")
-            .annotate(count=Count("id")).order_by("arrival_date", "mawb"))
+    """The MAWBs of the filtered shipments, with how many of their shipments match.
+
+    Read from the MAWBs (a few hundred) with a count per MAWB, not by grouping the (many thousand) shipments
+    by their text columns: the page's MAWBs are counted after the page is cut.
+    """
+    from shipments.models import Manifest
+
+    matching = shipments.order_by().filter(manifest_id=OuterRef("pk")).values("manifest_id").annotate(n=Count("id")).values("n")
+    return (Manifest.objects.filter(pk__in=shipments.order_by().values("manifest_id"))
+            .values("mawb", "destination_airport", "arrival_date", "flight_number", "forwarder__name", manifest_id=F("pk"))
+            .annotate(count=Subquery(matching)).order_by("arrival_date", "mawb", "pk"))
 
 
 def workbench_counts(org: Organization) -> dict[str, int]:

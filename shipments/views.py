@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -186,11 +186,10 @@ def shipment_list(request):
 
         return shipments_export(shipments=shipments.order_by("-arrival_date", "mawb", "hawb"), file_format=request.GET["export"],
                                 filename="calista-shipments")
-    counts = dict(shipments.order_by().values_list("status").annotate(n=Count("pk")))
     page = Paginator(shipments.order_by("-arrival_date", "mawb", "hawb"), 50).get_page(request.GET.get("page"))
     return render(request, "shipments/shipment_list.html", {
         "page": page, "q": q, "filters": filters, "statuses": CustomsStatus.choices, "entry_types": EntryType.choices,
-        "counts": counts, "query": request.GET.urlencode(),
+        "query": request.GET.urlencode(),
     })
 
 
