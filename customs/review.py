@@ -27,7 +27,7 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -686,18 +686,37 @@ def queue_shipments(*, org: Organization, chosen: QueueFilter) -> QuerySet:
     return shipments
 
 
-def queue_manifests(shipments: QuerySet) -> QuerySet:
-    """The MAWBs of the filtered shipments, with how many of their shipments match.
+def queue_manifests(shipments: QuerySet) -> QueueManifests:
+    """The MAWBs of the filtered shipments, oldest arrival first, each with how many of its shipments match."""
+    return QueueManifests(shipments)
 
-    Read from the MAWBs (a few hundred) with a count per MAWB, not by grouping the (many thousand) shipments
-    by their text columns: the page's MAWBs are counted after the page is cut.
-    """
-    from shipments.models import Manifest
 
-    matching = shipments.order_by().filter(manifest_id=OuterRef("pk")).values("manifest_id").annotate(n=Count("id")).values("n")
-    return (Manifest.objects.filter(pk__in=shipments.order_by().values("manifest_id"))
-            .values("mawb", "destination_airport", "arrival_date", "flight_number", "forwarder__name", manifest_id=F("pk"))
-            .annotate(count=Subquery(matching)).order_by("arrival_date", "mawb", "pk"))
+class QueueManifests:
+    """A pageable list of MAWBs (for Paginator): the MAWBs are read from their own table, and the matching
+    shipments are counted for the MAWBs of the page only, not for every MAWB of a queue of many thousand shipments."""
+
+    def __init__(self, shipments: QuerySet):
+        from shipments.models import Manifest
+
+        self.shipments = shipments.order_by()
+        self.manifests = (Manifest.objects.filter(pk__in=self.shipments.values("manifest_id"))
+                          .values("mawb", "destination_airport", "arrival_date", "flight_number", "forwarder__name",
+                                  manifest_id=F("pk"))
+                          .order_by("arrival_date", "mawb", "pk"))
+
+    def count(self) -> int:
+        return self.manifests.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        rows = list(self.manifests[index]) if isinstance(index, slice) else [self.manifests[index]]
+        counts = dict(self.shipments.filter(manifest_id__in=[row["manifest_id"] for row in rows])
+                      .values_list("manifest_id").annotate(n=Count("id")))
+        for row in rows:
+            row["count"] = counts.get(row["manifest_id"], 0)
+        return rows if isinstance(index, slice) else rows[0]
 
 
 def workbench_counts(org: Organization) -> dict[str, int]:

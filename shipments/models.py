@@ -215,7 +215,10 @@ class Shipment(models.Model):
         indexes = [
             models.Index(fields=["consignee_key", "arrival_date"]),
             models.Index(fields=["forwarder", "status"]),
-            models.Index(fields=["broker", "status"]),
+            # The broker's review queue: its shipments of one status, oldest arrival first, read a page at a time.
+            models.Index(fields=["broker", "status", "arrival_date", "mawb", "hawb"], name="shipment_broker_queue"),
+            # Shipment lists, newest arrival first: a page is read in index order, not sorted out of many thousand.
+            models.Index(fields=["-arrival_date", "mawb", "hawb"], name="shipment_list_order"),
             models.Index(fields=["cfs", "custody"]),
             models.Index(fields=["destination_airport", "arrival_date"]),
             models.Index(fields=["status", "arrival_date"]),
