@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -159,6 +160,9 @@ def main() -> int:
             counted = account(env, folder, uploaded)
         finally:
             stop(procs)
+            kept = BASE_DIR / "var" / "loadtest-logs"  # the portal's logs of the last run, for a look afterwards
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(folder / "logs", kept)
         with (folder / "stats_stats.csv").open() as handle:
             total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
     figures = {
