@@ -89,7 +89,7 @@ def entries_build(*, broker: Organization, shipment_ids=None, refile: bool = Fal
             chosen = Shipment.objects.filter(broker=broker, status=CustomsStatus.ACE_REJECTED)
         else:
             chosen = Shipment.objects.filter(broker=broker, status=CustomsStatus.APPROVED, entry__isnull=True)
-        approved = chosen.select_for_update().order_by("id")
+        approved = chosen.select_for_update(no_key=True).order_by("id")
         if shipment_ids is not None:
             approved = approved.filter(pk__in=list(shipment_ids))
         rows = list(approved.values("id", "entry_type", "forwarder_id", "consignee_key", "flight_number", "arrival_date",

@@ -132,7 +132,7 @@ def selection_resolve(*, org: Organization, shipment_ids: list[int]) -> list[int
 
 def _refuse_queued(ids: list[int], outcome: lifecycle.Outcome) -> list[int]:
     """Approved shipments already grouped into an entry wait for transmission: they are not cancelled under it."""
-    queued = set(Shipment.objects.select_for_update().filter(pk__in=ids, status=S.APPROVED, entry__isnull=False)
+    queued = set(Shipment.objects.select_for_update(no_key=True).filter(pk__in=ids, status=S.APPROVED, entry__isnull=False).order_by("pk")
                  .values_list("id", flat=True))
     for shipment_id in queued:
         outcome.refused[shipment_id] = _("its entry is waiting to be transmitted to ACE")
@@ -293,7 +293,8 @@ def shipments_refile(*, broker: Organization, user, shipment_ids: list[int]) -> 
     """Queue shipments ACE rejected (and the broker corrected) for a new entry. Others in the selection are refused."""
     outcome = lifecycle.Outcome()
     with transaction.atomic():
-        rows = list(Shipment.objects.select_for_update().filter(pk__in=shipment_ids).values_list("id", "status", "entry_id"))
+        rows = list(Shipment.objects.select_for_update(no_key=True).filter(pk__in=shipment_ids).order_by("pk")
+                    .values_list("id", "status", "entry_id"))
         by_entry: dict[int | None, list[int]] = defaultdict(list)
         for shipment_id, status, entry_id in rows:
             if status == S.ACE_REJECTED:
@@ -410,7 +411,7 @@ def shipment_correct(*, shipment_id: int, org: Organization, user, field: str, v
         raise ReviewError(_("Only the broker chooses the entry type."))
     allowed = BROKER_CORRECTS if org.is_broker else FORWARDER_CORRECTS if org.is_forwarder else ()
     with transaction.atomic():
-        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        shipment = Shipment.objects.select_for_update(no_key=True).get(pk=shipment_id)
         if shipment.status not in allowed:
             raise ReviewError(_("A shipment that is %(status)s cannot be corrected now.") % {"status": shipment.get_status_display()})
         if shipment.status == S.APPROVED and shipment.entry_id:
@@ -596,7 +597,7 @@ def hold_action_record(*, hold_id: int, org: Organization, user, note: str) -> H
     """What the broker did about an open hold (documents sent, agency called...), kept with the hold and on the timeline."""
     note = _clean_text(note, what=_("what was done"))
     with transaction.atomic():
-        hold = Hold.objects.select_for_update().get(pk=hold_id)
+        hold = Hold.objects.select_for_update(no_key=True).get(pk=hold_id)
         if hold.removed_at is not None:
             raise ReviewError(_("This hold is closed."))
         action = HoldAction.objects.create(hold=hold, user=user, note=note)
@@ -613,7 +614,7 @@ def hold_close(*, hold_id: int, org: Organization, user, outcome: str, note: str
     now = timezone.now()
     actor = _actor(user, org)
     with transaction.atomic():
-        hold = Hold.objects.select_for_update().select_related("shipment").get(pk=hold_id)
+        hold = Hold.objects.select_for_update(no_key=True).select_related("shipment").get(pk=hold_id)
         if hold.removed_at is not None:
             raise ReviewError(_("This hold is closed."))
         text = note or (_("%(agency)s hold released") if outcome == Hold.Outcome.RELEASED else _("Seized after the %(agency)s hold")) % {

@@ -196,8 +196,10 @@ def move(*, shipment_ids: Iterable[int], dimension: str, to: str, actor: Actor, 
         fields = [column, *(require or {})]
         current: dict[int, tuple] = {}
         for chunk in _chunks(ids):
-            # Rows are locked in id order, here and below, so that two moves over overlapping shipments never deadlock.
-            for row in Shipment.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("id", *fields):
+            # Rows are locked in id order, here and below, so that two moves over overlapping shipments never deadlock;
+            # and FOR NO KEY UPDATE, so that another transaction's commit-time foreign-key checks (a hold, an event,
+            # a hand-off referring to the shipment: FOR KEY SHARE) are not blocked by it.
+            for row in Shipment.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk").values_list("id", *fields):
                 current[row[0]] = row[1:]
         by_state: dict[str, list[int]] = defaultdict(list)
         for shipment_id in ids:
@@ -254,7 +256,7 @@ def manifests_custody_move(*, manifest_ids: Iterable[int], to: str, actor: Actor
     now = timezone.now()
     dimension = ShipmentEvent.Dimension.CUSTODY
     with transaction.atomic():
-        current = dict(Manifest.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("id", "custody"))
+        current = dict(Manifest.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("id", "custody"))
         by_state: dict[str, list[int]] = defaultdict(list)
         for manifest_id in ids:
             state = current.get(manifest_id)
@@ -266,7 +268,7 @@ def manifests_custody_move(*, manifest_ids: Iterable[int], to: str, actor: Actor
                 by_state[state].append(manifest_id)
         for state, group in by_state.items():
             Manifest.objects.filter(pk__in=group, custody=state).update(custody=to, **(also or {}))
-            followers = list(Shipment.objects.select_for_update().filter(manifest_id__in=group, custody=state)
+            followers = list(Shipment.objects.select_for_update(no_key=True).filter(manifest_id__in=group, custody=state)
                              .order_by("pk").values_list("id", flat=True))
             for chunk in _chunks(followers):
                 Shipment.objects.filter(pk__in=chunk, custody=state).update(custody=to)

@@ -102,7 +102,7 @@ def manifest_ingest(*, upload_id: int, today: date | None = None, timings: dict 
         return evaluation
     try:
         with transaction.atomic():
-            locked = Upload.objects.select_for_update().get(pk=upload.pk)
+            locked = Upload.objects.select_for_update(no_key=True).get(pk=upload.pk)
             if locked.is_finished:  # another worker finished it while this one was checking
                 return None
             _take_ingest_lock()
@@ -145,7 +145,8 @@ def _manifests_for(upload: Upload, decided) -> dict[str, Manifest]:
     """The MAWB of every valid row: the forwarder's existing one, or a new one."""
     forwarder = upload.forwarder
     firsts = decided.drop_duplicates("mawb")
-    existing = {m.mawb: m for m in Manifest.objects.select_for_update().filter(forwarder=forwarder, mawb__in=list(firsts["mawb"]))}
+    existing = {m.mawb: m for m in Manifest.objects.select_for_update(no_key=True)
+                .filter(forwarder=forwarder, mawb__in=list(firsts["mawb"])).order_by("pk")}
     cfs = _cfs_by_airport(set(firsts["destination_airport"]))
     new = [
         Manifest(forwarder=forwarder, broker=forwarder.default_broker, cfs=cfs.get(row.destination_airport), mawb=row.mawb,
