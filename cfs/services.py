@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from calista.db import retry_on_conflict
 from cfs.models import Arrival, Carrier, Collection, Handoff, HandoffBatch
 from cfs.queues import carriers_for, ready_for_hand_off, station_manifests, station_shipments
 from customs.models import Hold
@@ -112,6 +113,7 @@ class Collected:
     outcome: Outcome
 
 
+@retry_on_conflict
 def manifests_collect_record(*, cfs, user, manifest_ids: Iterable[int], driver: str, truck: str, bonded_carrier: str) -> Collected:
     """The station's truck collected these MAWBs from the airline terminal under the permit to transfer."""
     driver, truck, bonded_carrier = (" ".join(v.split()) for v in (driver, truck, bonded_carrier))
@@ -137,6 +139,7 @@ def manifests_collect_record(*, cfs, user, manifest_ids: Iterable[int], driver: 
     return Collected(collection, outcome)
 
 
+@retry_on_conflict
 def manifest_arrival_record(*, cfs, user, manifest_id: int, pieces_received: int, note: str = "") -> Arrival:
     """The MAWB is in the bonded warehouse; its pieces were counted. A shortage or an overage needs a note."""
     manifest = _manifest(cfs, manifest_id)
@@ -166,6 +169,7 @@ def manifest_arrival_record(*, cfs, user, manifest_id: int, pieces_received: int
                                       note=note, received_by=user)
 
 
+@retry_on_conflict
 def manifest_breakdown(*, cfs, user, manifest_id: int) -> Manifest:
     """Deconsolidate the MAWB: from here custody is per HAWB."""
     manifest = _manifest(cfs, manifest_id)
@@ -183,6 +187,7 @@ def manifest_breakdown(*, cfs, user, manifest_id: int) -> Manifest:
     return manifest
 
 
+@retry_on_conflict
 def shipments_exam_return(*, cfs, user, shipment_ids: Iterable[int]) -> Outcome:
     """Parcels back from the centralized examination station (after a 1X transfer)."""
     ids = list(station_shipments(cfs, cfs).filter(pk__in=[int(i) for i in shipment_ids]).values_list("pk", flat=True))
@@ -272,6 +277,7 @@ def _carrier(cfs, carrier_id) -> Carrier | None:
     return carriers_for(cfs).filter(pk=int(carrier_id)).first()
 
 
+@retry_on_conflict
 def shipment_hand_off(*, cfs, user, shipment_id: int, carrier_id: int, tracking_number: str,
                       method: str = Handoff.Method.SELECTION) -> HandedOff:
     """Give one parcel to a carrier with its tracking number; refused, with the reason, unless it may leave."""
@@ -285,6 +291,7 @@ def shipment_hand_off(*, cfs, user, shipment_id: int, carrier_id: int, tracking_
                      tracking=scan_normalize(tracking_number), method=method)
 
 
+@retry_on_conflict
 def shipments_hand_off_select(*, cfs, user, carrier_id: int, tracking_by_shipment: dict[int, str]) -> list[HandedOff]:
     """Hand off the parcels chosen on the ready list to one carrier, each with the tracking number typed next to it.
 
@@ -341,6 +348,7 @@ def _scan_hawb(cfs, code: str, *, manifest_id: int | None) -> Scan:
     return Scan("wait", _("HAWB %(hawb)s may go: now scan its tracking number") % {"hawb": shipment.hawb}, pending=shipment)
 
 
+@retry_on_conflict
 def shipment_hand_off_scan(*, cfs, user, code: str, pending_id: int | None, carrier_id: int | None,
                            manifest_id: int | None = None) -> Scan:
     """One scan on the hand-off screen: a HAWB, then its tracking number.

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import access
 from accounts.models import Organization
+from calista.db import retry_on_conflict
 from calista.queueing import enqueue
 from customs import policy
 from customs.ace.explain import explain
@@ -180,6 +181,7 @@ def _check_action(action: str, reason: str, org: Organization) -> str:
     return ""
 
 
+@retry_on_conflict
 def review_act(*, org: Organization, user, action: str, shipment_ids: list[int], reason: str = "") -> lifecycle.Outcome:
     """Approve, reject or cancel shipments now (a selection the user sees, or one shipment). The ids are in scope."""
     reason = _check_action(action, reason, org)
@@ -189,10 +191,12 @@ def review_act(*, org: Organization, user, action: str, shipment_ids: list[int],
     return outcome
 
 
+@retry_on_conflict
 def review_approve(*, broker: Organization, user, shipment_ids: list[int]) -> lifecycle.Outcome:
     return review_act(org=broker, user=user, action="approve", shipment_ids=shipment_ids)
 
 
+@retry_on_conflict
 def review_reject(*, broker: Organization, user, shipment_ids: list[int], reason: str) -> lifecycle.Outcome:
     return review_act(org=broker, user=user, action="reject", shipment_ids=shipment_ids, reason=reason)
 
@@ -289,6 +293,7 @@ def approved_unfiled(*, broker: Organization) -> QuerySet:
     return access.shipments_for(broker).filter(status=S.APPROVED, entry__isnull=True)
 
 
+@retry_on_conflict
 def shipments_refile(*, broker: Organization, user, shipment_ids: list[int]) -> lifecycle.Outcome:
     """Queue shipments ACE rejected (and the broker corrected) for a new entry. Others in the selection are refused."""
     outcome = lifecycle.Outcome()
@@ -398,6 +403,7 @@ def _policy_entry_type(shipment_id: int) -> tuple[str, list[str]]:
     return str(verdict["entry_type"].iat[0]), list(verdict["reasons"].iat[0])
 
 
+@retry_on_conflict
 def shipment_correct(*, shipment_id: int, org: Organization, user, field: str, value: str) -> dict:
     """Correct one field of a shipment (the id is in scope); keep the change and who made it; decide again.
 
@@ -593,6 +599,7 @@ def holds_open_for(org: Organization) -> QuerySet:
             .select_related("shipment", "shipment__forwarder").order_by("placed_at", "id"))
 
 
+@retry_on_conflict
 def hold_action_record(*, hold_id: int, org: Organization, user, note: str) -> HoldAction:
     """What the broker did about an open hold (documents sent, agency called...), kept with the hold and on the timeline."""
     note = _clean_text(note, what=_("what was done"))
@@ -606,6 +613,7 @@ def hold_action_record(*, hold_id: int, org: Organization, user, note: str) -> H
     return action
 
 
+@retry_on_conflict
 def hold_close(*, hold_id: int, org: Organization, user, outcome: str, note: str = "") -> None:
     """Record the outcome of an open hold: released (the shipment returns to accepted once no hold is left) or seized."""
     if outcome not in (Hold.Outcome.RELEASED, Hold.Outcome.SEIZED):
