@@ -425,3 +425,21 @@ def test_import_manifest_stores_a_large_amount_that_the_checks_accept(tmp_path, 
     report, code = import_(write(tmp_path, manifest_bytes([cells])))
     assert code == 0 and report["rows"][0]["valid"] is True
     assert Shipment.objects.values_list(field, flat=True).get() == stored
+
+
+def test_validate_manifest_on_a_fresh_checkout_sets_up_its_database_first(tmp_path):
+    """As ../shared/tools/check-samples runs it: no `make run` before, no database yet."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.shipments.conftest import SAMPLES
+
+    root = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="calista.settings", VAR_DIR=str(tmp_path), SECRET_KEY="x" * 60, HTTPS="0")
+    done = subprocess.run([sys.executable, "manage.py", "validate_manifest", str(SAMPLES / "sample_small.csv"), "--json",
+                           "--as-of", "2026-11-27"], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr  # the sample has bad rows
+    assert "not set up yet" in done.stderr
+    assert json.loads(done.stdout)["summary"]["rows"] == 60

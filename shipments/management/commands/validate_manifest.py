@@ -26,9 +26,21 @@ class Command(BaseCommand):
                 today = date.fromisoformat(as_of)
             except ValueError:
                 raise CommandError(f"--as-of {as_of!r} is not a date like 2026-11-27")
+        self._database_ready()
         report, code = manifest_validate_path(Path(path), encoding=encoding, today=today)
         self.stdout.write(json.dumps(report, ensure_ascii=False, indent=1))
         sys.exit(code)
+
+    def _database_ready(self) -> None:
+        """The policy tables live in the database: on a fresh checkout, set it up first (as `make run` would)."""
+        from django.core.management import call_command
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
+
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            self.stderr.write("The database is not set up yet: migrating it first (manage.py migrate).")
+            call_command("migrate", verbosity=0, interactive=False)
 
 
 def manifest_validate_path(path: Path, *, encoding=None, today=None) -> tuple[dict, int]:
