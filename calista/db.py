@@ -31,14 +31,14 @@ def retry_on_conflict(func=None, *, attempts: int = 3):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, attempts):
             try:
                 return func(*args, **kwargs)
             except OperationalError as error:
-                if attempt == attempts or connection.in_atomic_block or not is_conflict(error):
+                if connection.in_atomic_block or not is_conflict(error):
                     raise
                 log.warning("%s: %s; trying again (%s of %s)", func.__qualname__, error, attempt + 1, attempts)
                 time.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")
+        return func(*args, **kwargs)  # the last try: its error goes up
 
     return wrapper

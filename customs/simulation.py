@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +17,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db.models import Count
 from django.utils import timezone
 
 from accounts.demo import demo_organizations_ensure
@@ -141,9 +139,7 @@ class Simulation:
         return Shipment.objects.filter(upload_id__in=self.uploads)
 
     def counts(self) -> dict:
-        rows = self.shipments().order_by().values_list("status", "custody").annotate(n=Count("id"))
-        customs, custody = Counter(), Counter()
-        for status, place, n in rows:
-            customs[status] += n
-            custody[place] += n
+        from shipments.services import shipments_count_by_state
+
+        customs, custody = shipments_count_by_state(self.shipments())
         return {"customs": dict(sorted(customs.items())), "custody": dict(sorted(custody.items()))}

@@ -12,7 +12,6 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import access
 from dashboards import boards, exports, support
 from shipments.models import Custody, CustomsStatus
+from shipments.services import shipments_count_by_state
 
 HOME_TEMPLATES = {
     "forwarder": "dashboards/home_forwarder.html",
@@ -38,24 +38,15 @@ def _counts(found: dict, choices) -> list[dict]:
     return [{"value": value, "label": label, "count": found.get(value, 0)} for value, label in choices]
 
 
-def _status_and_custody_counts(shipments) -> tuple[dict, dict, int]:
-    """Shipments per customs status and per custody, and in all, from one pass over the tenant's shipments."""
-    by_status, by_custody = {}, {}
-    for status, custody, n in shipments.order_by().values_list("status", "custody").annotate(n=Count("pk")):
-        by_status[status] = by_status.get(status, 0) + n
-        by_custody[custody] = by_custody.get(custody, 0) + n
-    return by_status, by_custody, sum(by_status.values())
-
-
 def home(request):
     """Each role's home: its own work at a glance."""
     if request.org is None:
         return render(request, "dashboards/home_no_org.html")
-    by_status, by_custody, total = _status_and_custody_counts(access.shipments_for(request.org))
+    by_status, by_custody = shipments_count_by_state(access.shipments_for(request.org))
     context = {
         "status_counts": _counts(by_status, CustomsStatus.choices),
         "custody_counts": _counts(by_custody, Custody.choices),
-        "shipments_total": total,
+        "shipments_total": sum(by_status.values()),
         "recent_uploads": access.uploads_for(request.org).select_related("uploaded_by")[:8],
         "manifests_open": access.manifests_for(request.org).filter(closed_at__isnull=True).count(),
     }

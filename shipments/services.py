@@ -15,6 +15,7 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import PurePath
 
@@ -24,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -343,3 +344,12 @@ def uploads_recover(*, older_than: timedelta | None = None) -> list[int]:
     for upload_id in stuck:
         manifest_ingest_task.delay(upload_id)
     return stuck
+
+
+def shipments_count_by_state(shipments) -> tuple[Counter, Counter]:
+    """Shipments per customs status and per custody, from one grouped pass over the given shipments."""
+    by_status, by_custody = Counter(), Counter()
+    for status, custody, n in shipments.order_by().values_list("status", "custody").annotate(n=Count("pk")):
+        by_status[status] += n
+        by_custody[custody] += n
+    return by_status, by_custody
