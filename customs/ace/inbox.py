@@ -32,6 +32,7 @@ def notices_receive(*, limit: int = 2000) -> int:
         return 0
     with transaction.atomic():
         messages = _store(notices)
+        _acceptance_implied(notices)
         table = code_table()
         for code, group in groupby(zip(notices, messages, strict=True), key=lambda pair: pair[0].code):
             _apply(code, list(group), table)
@@ -53,6 +54,17 @@ def _store(notices: list[Notice]) -> list[AceMessage]:
         fresh = list(AceMessage.objects.filter(at=now, direction=AceMessage.Direction.IN).order_by("id"))
         messages = fresh[-len(notices):]
     return messages
+
+
+def _acceptance_implied(notices: list[Notice]) -> None:
+    """ACE sends status notices only for entries it accepted. A notice can overtake the reply (another worker
+    is still recording it): its shipments are accepted first, so that the notice is applied, not lost."""
+    numbers = {n.entry for n in notices if n.entry}
+    if not numbers:
+        return
+    filed = list(Shipment.objects.filter(entry__number__in=numbers, status=CustomsStatus.FILED).values_list("id", flat=True))
+    if filed:
+        lifecycle.ace_accepted(filed, message=codes_text(["00"]), data={"implied_by": "notice"})
 
 
 def _shipments_by_entry(pairs) -> dict[str, list[int]]:

@@ -142,6 +142,26 @@ def test_a_crash_after_sending_is_recovered_without_filing_twice(ace, forwarder_
     assert not Transmission.objects.exclude(state="done").exists()
 
 
+def test_a_notice_that_overtakes_the_reply_is_applied_not_lost(ace, forwarder_org, broker_user, broker_org):
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    filing.entries_build(broker=broker_org)
+    claimed = filing.transmissions_claim(limit=500)
+    from customs.ace.adapter import adapter
+
+    # ACE answered and its release notices are due, but the worker has not recorded the replies yet:
+    replies = adapter().transmit(filing.payloads_for(list(Transmission.objects.filter(pk__in=claimed).values_list("entry_id", flat=True))))
+    while notices_receive():  # another worker collects the notices meanwhile
+        pass
+    assert set(shipments.values_list("status", flat=True)) == {"released"}
+    filing.transmissions_record(list(Transmission.objects.filter(pk__in=claimed).select_related("entry")),
+                                {reply.entry: reply for reply in replies})
+    assert set(shipments.values_list("status", flat=True)) == {"released"}
+    assert not Transmission.objects.exclude(state="done").exists()
+    steps = list(shipments.first().events.filter(dimension="customs").values_list("to_state", flat=True))
+    assert steps == ["received", "approved", "filed", "accepted", "released"]
+
+
 def test_a_crash_before_sending_is_recovered_by_sending_once(ace, forwarder_org, broker_user, broker_org):
     shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
     approve_all(shipments, broker_user)
