@@ -136,6 +136,9 @@ def manifests_collect_record(*, cfs, user, manifest_ids: Iterable[int], driver: 
             collection.manifests.set(outcome.moved)
     for missing in wanted - found:
         outcome.refused[missing] = _("no such MAWB")
+    early = (Custody.AWAITING_ARRIVAL, Custody.AT_TERMINAL, Custody.TRANSFER_AUTHORIZED)
+    for manifest in Manifest.objects.filter(pk__in=list(outcome.refused)).exclude(custody__in=early):
+        outcome.refused[manifest.pk] = _("MAWB %(mawb)s was already collected") % {"mawb": manifest}
     return Collected(collection, outcome)
 
 

@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,6 +24,7 @@ from accounts import access
 from accounts.models import Organization
 from cfs import queues
 from cfs.forms import ArrivalForm, CarrierForm, CollectionForm, HandoffCsvForm
+from cfs.models import Arrival
 from cfs.services import (
     CfsError,
     Scan,
@@ -131,7 +132,12 @@ def collect(request):
     waiting = list(queues.station_manifests(request.org, station).filter(custody=Custody.TRANSFER_AUTHORIZED)
                    .select_related("forwarder").order_by("arrival_date", "mawb"))
     initial = {"manifests": [int(v) for v in request.GET.getlist("mawb") if v.isdigit()]}
-    form = CollectionForm(request.POST or None, manifests=waiting, initial=initial)
+    choices = waiting
+    if request.method == "POST":  # a colleague may have collected some of them since the page was shown: say so, not "invalid"
+        posted = [int(v) for v in request.POST.getlist("manifests") if v.isdigit() and len(v) < 19]
+        choices = waiting + list(queues.station_manifests(request.org, station).filter(pk__in=posted)
+                                 .exclude(pk__in=[m.pk for m in waiting]))
+    form = CollectionForm(request.POST or None, manifests=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             done = manifests_collect_record(cfs=station, user=request.user, manifest_ids=form.cleaned_data["manifests"],
@@ -184,7 +190,14 @@ def manifest_receive(request, pk):
             arrival = manifest_arrival_record(cfs=request.org, user=request.user, manifest_id=manifest.pk,
                                               pieces_received=form.cleaned_data["pieces_received"], note=form.cleaned_data["note"])
         except CfsError as error:
-            form.add_error(None, error.message)
+            earlier = Arrival.objects.filter(manifest=manifest).select_related("received_by").first()
+            if earlier is None:
+                form.add_error(None, error.message)
+            else:  # a colleague received it a moment ago: the same scan twice is not an error
+                messages.info(request, _("MAWB %(mawb)s was already received by %(user)s at %(time)s; nothing was changed.") % {
+                    "mawb": manifest, "user": earlier.received_by or "-",
+                    "time": formats.time_format(timezone.localtime(earlier.received_at), "H:i")})
+                return redirect("cfs:manifest", manifest.pk)
         else:
             if arrival.difference:
                 messages.warning(request, _("MAWB %(mawb)s received with a discrepancy of %(n)+d pieces.") % {

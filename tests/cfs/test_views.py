@@ -154,6 +154,31 @@ def test_a_collection_without_a_driver_is_refused(client, forwarder_org, cfs_org
     assert manifest.custody == "transfer_authorized"
 
 
+def test_collecting_a_mawb_a_colleague_collected_a_moment_ago_says_so_and_changes_nothing(client, forwarder_org, cfs_org,
+                                                                                           cfs_user, cfs_colleague):
+    manifest = mawb_at(forwarder_org, cfs_org)
+    collect(cfs_org, cfs_colleague, manifest)  # the colleague was quicker, from a page shown to both
+    client.force_login(cfs_user)
+    response = client.post("/cfs/collect/", {"manifests": [manifest.pk], "driver": "Ann", "truck": "T1", "bonded_carrier": "B"},
+                           follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain == [("/cfs/", 302)]
+    assert f"Not collected: MAWB {manifest} was already collected" in page and "Collection recorded" not in page
+    assert manifest.cfs_collections.count() == 1
+
+
+def test_receiving_a_mawb_a_colleague_received_a_moment_ago_says_so_and_changes_nothing(client, forwarder_org, cfs_org,
+                                                                                        cfs_user, cfs_colleague):
+    manifest = mawb_at(forwarder_org, cfs_org)
+    collect(cfs_org, cfs_user, manifest)
+    receive(cfs_org, cfs_colleague, manifest)
+    client.force_login(cfs_user)
+    response = client.post(f"/cfs/mawb/{manifest.pk}/receive/", {"pieces_received": 3}, follow=True)
+    assert response.redirect_chain == [(f"/cfs/mawb/{manifest.pk}/", 302)]
+    assert f"was already received by {cfs_colleague}" in response.content.decode()
+    assert Shipment.objects.filter(manifest=manifest).first().events.filter(to_state="at_cfs").count() == 1
+
+
 def test_a_shortage_needs_a_note_and_then_shows_on_the_mawb(client, forwarder_org, cfs_org, cfs_user):
     manifest = mawb_at(forwarder_org, cfs_org)
     collect(cfs_org, cfs_user, manifest)
