@@ -145,6 +145,7 @@ LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5, minimum=1, help="Failed lo
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1, help="How long a locked account stays locked.")
 
 # --- Security -------------------------------------------------------------
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # read from the cache, written through to the database
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -279,6 +280,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+BOARD_CACHE_SECONDS = env.int("BOARD_CACHE_SECONDS", 10, minimum=0,
+                              help="A board's figures are rendered once per organization and airport in this many seconds; 0: always.")
 
 # --- ACE (CBP's Automated Commercial Environment) -----------------------------
 ACE_ADAPTER = env.choice("ACE_ADAPTER", "simulator", ("simulator",), help="How entries reach ACE: the built-in simulator.")

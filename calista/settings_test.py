@@ -33,6 +33,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789abcdefghijk
 os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("ACE_DELAY_SECONDS", "0")
 os.environ.setdefault("ACE_RATE_LIMIT_PER_HOUR", "0")
+os.environ.setdefault("BOARD_CACHE_SECONDS", "0")  # tests change data and look at the board at once
 
 from calista.settings import *  # noqa: E402,F403
 from calista.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -98,16 +101,30 @@ def airport_board(request, airport):
     return render(request, "dashboards/board.html", _board_context(request, _airport(airport)))
 
 
+def _figures(request, airport: str) -> HttpResponse:
+    """A board's figures alone. Every screen of an organization showing the same board shares one rendering for
+    BOARD_CACHE_SECONDS (the figures come from tallies refreshed about as often): a wall of screens costs one."""
+    seconds = settings.BOARD_CACHE_SECONDS
+    key = ":".join(["board-figures", str(request.org.pk if request.org else 0), airport, request.GET.get("period", "")[:10],
+                    str(_refresh(request)), get_language() or ""])
+    content = cache.get(key) if seconds else None
+    if content is None:
+        content = render(request, "dashboards/_board_figures.html", _board_context(request, airport)).content
+        if seconds:
+            cache.set(key, content, seconds)
+    return HttpResponse(content)
+
+
 @require_GET
 def figures_all(request):
     """The figures of the all-airports board alone: htmx fetches them again every 30 seconds."""
-    return render(request, "dashboards/_board_figures.html", _board_context(request, ""))
+    return _figures(request, "")
 
 
 @require_GET
 def airport_figures(request, airport):
     """One airport's figures alone, for htmx."""
-    return render(request, "dashboards/_board_figures.html", _board_context(request, _airport(airport)))
+    return _figures(request, _airport(airport))
 
 
 @require_GET

@@ -221,6 +221,26 @@ def test_an_airports_board_page_and_its_figures_for_htmx(world, owner, client):
     assert 'hx-get="/boards/JFK/figures/?period=30d"' in html
 
 
+def test_the_screens_of_one_organization_share_a_rendering_of_the_figures_for_a_few_seconds(world, owner, colleague, outsider,
+                                                                                              client, settings):
+    from django.core.cache import cache
+
+    settings.BOARD_CACHE_SECONDS = 60
+    cache.clear()
+    try:
+        client.force_login(owner)
+        first = client.get("/boards/figures/?period=7d").content.decode()
+        client.force_login(colleague)
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get("/boards/figures/?period=7d").content.decode()
+        assert again == first and len(queries) <= 6  # the session, the user and their organization: no board query
+        client.force_login(outsider)  # another forwarder: its own figures, never the first one's
+        html = client.get("/boards/figures/?period=7d").content.decode()
+        assert number(html, "count-total") == sum(expected(world, "outsider", days=7).values()) != number(first, "count-total")
+    finally:
+        cache.clear()
+
+
 def test_an_unknown_airport_has_no_board(world, owner, client):
     client.force_login(owner)
     assert client.get("/boards/ORD/").status_code == 404
