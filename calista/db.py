@@ -42,3 +42,23 @@ def retry_on_conflict(func=None, *, attempts: int = 3):
         return func(*args, **kwargs)  # the last try: its error goes up
 
     return wrapper
+
+
+def statistics_refresh(grown: dict[str, int], *, share: float = 0.1) -> list[str]:
+    """ANALYZE the tables that just grew by `share` or more of what PostgreSQL last counted in them.
+
+    Autovacuum notices such growth only up to a minute later; until then the planner believes the old row
+    counts, and on a young table a list sorted by an index becomes a sort of every row. A big upload tells
+    PostgreSQL at once. Returns the tables analysed (none on other databases).
+    """
+    if connection.vendor != "postgresql":
+        return []
+    analysed = []
+    with connection.cursor() as cursor:
+        for table, added in grown.items():
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            counted = cursor.fetchone()[0]
+            if added and (counted <= 0 or added >= share * counted):
+                cursor.execute(f'ANALYZE "{table}"')  # a table name from our own models, not from input
+                analysed.append(table)
+    return analysed

@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from calista.db import statistics_refresh
+from shipments.models import Shipment, ShipmentEvent
 from shipments.services import manifest_ingest
 
 
@@ -10,11 +12,14 @@ from shipments.services import manifest_ingest
 def manifest_ingest_task(self, upload_id: int) -> None:
     """Read, check, decide and store an upload; retried when the database is briefly away."""
     try:
-        manifest_ingest(upload_id=upload_id)
+        evaluation = manifest_ingest(upload_id=upload_id)
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=min(60, 5 * 2 ** self.request.retries))
     except Exception:  # recorded on the upload as "crashed"; retrying the same file would fail the same way
         return None
+    if evaluation is not None and evaluation.decisions is not None:
+        stored = len(evaluation.decisions)
+        statistics_refresh({Shipment._meta.db_table: stored, ShipmentEvent._meta.db_table: stored})
 
 
 @shared_task(queue="ingest")

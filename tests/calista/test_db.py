@@ -3,7 +3,7 @@
 import pytest
 from django.db import OperationalError, transaction
 
-from calista.db import retry_on_conflict
+from calista.db import retry_on_conflict, statistics_refresh
 
 
 class Deadlock(Exception):
@@ -52,3 +52,28 @@ def test_inside_a_callers_transaction_the_deadlock_goes_up_at_once():
     with pytest.raises(OperationalError), transaction.atomic():
         service()
     assert len(calls) == 1
+
+
+@pytest.mark.django_db
+def test_a_table_that_grew_by_a_tenth_or_more_is_analysed_at_once_on_postgresql(forwarder_org):
+    from django.db import connection
+
+    from django.core.files.base import ContentFile
+
+    from shipments.models import Shipment
+    from shipments.services import manifest_ingest, upload_create
+    from tests.shipments.conftest import sample
+
+    upload = upload_create(forwarder=forwarder_org, user=None, file=ContentFile(sample("sample_small.csv")), name="small.csv",
+                           queue=False)
+    manifest_ingest(upload_id=upload.pk)
+    table = Shipment._meta.db_table
+    stored = Shipment.objects.count()
+    if connection.vendor != "postgresql":  # SQLite has no planner statistics to refresh
+        assert statistics_refresh({table: stored}) == []
+        return
+    assert statistics_refresh({table: stored}) == [table]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        assert cursor.fetchone()[0] == stored  # the planner now knows every row
+    assert statistics_refresh({table: 1}) == []  # one row more than thousands: autovacuum will do
