@@ -41,7 +41,7 @@ from cfs.services import (
 from customs.models import Hold
 from shipments.models import Custody
 
-SHIPMENTS_PER_PAGE = 100
+SHIPMENTS_PER_PAGE = 50
 
 
 def station_page(view):

@@ -69,7 +69,7 @@ def regime(request):
 # POST); every other kind gets 403. Objects are looked up through accounts.access: another
 # broker's client's shipment answers 404.
 
-QUEUE_PAGE = 100
+QUEUE_PAGE = 50
 MAWB_PAGE = 25
 
 
@@ -109,8 +109,8 @@ def _problem(request, error, back: str):
     return render(request, "customs/problem.html", {"error": str(getattr(error, "message", error)), "back": back}, status=400)
 
 
-def _workbench(request, **extra) -> dict:
-    context = {"counts": review.workbench_counts(request.org), "can_act": request.org.is_broker}
+def _workbench(request, counts: dict | None = None, **extra) -> dict:
+    context = {"counts": counts or review.workbench_counts(request.org), "can_act": request.org.is_broker}
     context.update(extra)
     return context
 
@@ -168,10 +168,14 @@ def queue(request):
     chosen = form.chosen()
     shipments = review.queue_shipments(org=request.org, chosen=chosen).select_related("forwarder")
     manifests = Paginator(review.queue_manifests(shipments), MAWB_PAGE).get_page(request.GET.get("mawbs"))
-    page = Paginator(shipments.order_by("arrival_date", "mawb", "hawb"), QUEUE_PAGE).get_page(request.GET.get("page"))
+    counts = review.workbench_counts(request.org)
+    paginator = Paginator(shipments.order_by("arrival_date", "mawb", "hawb"), QUEUE_PAGE)
+    if chosen == review.QueueFilter():  # the queue unfiltered: the workbench has just counted it
+        paginator.count = counts["review"]
+    page = paginator.get_page(request.GET.get("page"))
     _with_reasons(page)
     return render(request, "customs/queue.html", _workbench(
-        request, form=form, chosen=chosen, manifests=manifests, page=page, hidden=form.hidden(),
+        request, counts, form=form, chosen=chosen, manifests=manifests, page=page, hidden=form.hidden(),
         total=page.paginator.count, auto_file=request.org.auto_file,
     ))
 

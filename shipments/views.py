@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Organization
+from calista.paging import CappedPaginator
 from customs import review
 from customs.policy import REASONS
 from shipments.errorfile import error_file
@@ -186,7 +187,7 @@ def shipment_list(request):
 
         return shipments_export(shipments=shipments.order_by("-arrival_date", "mawb", "hawb"), file_format=request.GET["export"],
                                 filename="calista-shipments")
-    page = Paginator(shipments.order_by("-arrival_date", "mawb", "hawb"), 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(shipments.order_by("-arrival_date", "mawb", "hawb"), 50).get_page(request.GET.get("page"))
     return render(request, "shipments/shipment_list.html", {
         "page": page, "q": q, "filters": filters, "statuses": CustomsStatus.choices, "entry_types": EntryType.choices,
         "query": request.GET.urlencode(),

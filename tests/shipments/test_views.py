@@ -159,3 +159,16 @@ def test_the_shipment_list_finds_a_parcel_by_hawb_or_mawb(client, owner, upload_
     assert "SM00000002" in client.get("/shipments/?q=sm00000002").content.decode()
     page = client.get("/shipments/?q=160-38747531").content.decode()
     assert "SM00000002" in page and "SM00000060" not in page
+
+
+def test_the_shipment_list_counts_up_to_a_cap_and_then_says_more_than(client, owner, upload_file, monkeypatch):
+    from calista.paging import CappedPaginator
+
+    client.force_login(owner)
+    uploaded(client, upload_file)  # 35 shipments
+    page = client.get("/shipments/").content.decode()
+    assert "35 shipments" in page and "More than" not in page
+    monkeypatch.setattr(CappedPaginator, "cap", 30)
+    page = client.get("/shipments/").content.decode()
+    assert "More than 30 shipments: filter to narrow the list." in page
+    assert page.count('href="/shipments/') - page.count('href="/shipments/?') >= 30  # the first page is whole
