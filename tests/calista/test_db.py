@@ -56,9 +56,8 @@ def test_inside_a_callers_transaction_the_deadlock_goes_up_at_once():
 
 @pytest.mark.django_db
 def test_a_table_that_grew_by_a_tenth_or_more_is_analysed_at_once_on_postgresql(forwarder_org):
-    from django.db import connection
-
     from django.core.files.base import ContentFile
+    from django.db import connection
 
     from shipments.models import Shipment
     from shipments.services import manifest_ingest, upload_create
