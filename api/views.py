@@ -66,7 +66,7 @@ class IdCursorPagination(CursorPagination):
         except NotFound:
             cursor = False
         position = getattr(cursor, "position", None)
-        if cursor is False or (position is not None and not (position.isdigit() and int(position) <= MAX_ID)):
+        if cursor is False or (position is not None and not (position.isascii() and position.isdigit() and int(position) <= MAX_ID)):
             raise ApiError(400, "invalid", _("This cursor is not one the API gave: use the `next` link as it is."), "cursor")
         return cursor
 
@@ -236,7 +236,7 @@ class ManifestListView(ApiView):
 
     def _rows(self, request, key):
         length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > settings.MANIFEST_MAX_BYTES:
+        if length.isascii() and length.isdigit() and int(length) > settings.MANIFEST_MAX_BYTES:
             limit = f"{settings.MANIFEST_MAX_BYTES / 1048576:.0f} MiB"
             raise UploadProblem(413, "F_TOO_LARGE", message_for("F_TOO_LARGE", limit=limit), None)
         body = request.data

@@ -17,6 +17,6 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        found = self.object_list[: self.cap + 1].count()  # SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1)
+        found = self.object_list.order_by()[: self.cap + 1].count()  # SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1)
         self.capped = found > self.cap
         return min(found, self.cap)

@@ -145,9 +145,6 @@ LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5, minimum=1, help="Failed lo
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1, help="How long a locked account stays locked.")
 
 # --- Security -------------------------------------------------------------
-# Sessions are read from the cache and written through to the database; a cache of one process only (locmem)
-# would keep a session another process logged out, so there the database alone serves.
-SESSION_ENGINE = "django.contrib.sessions.backends." + ("db" if CACHE_URL.startswith("locmem") else "cached_db")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

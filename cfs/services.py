@@ -28,6 +28,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from calista.db import retry_on_conflict
+from calista.params import id_or_none, is_id
 from cfs.models import Arrival, Carrier, Collection, Handoff, HandoffBatch
 from cfs.queues import carriers_for, ready_for_hand_off, station_manifests, station_shipments
 from customs.models import Hold
@@ -137,7 +138,7 @@ def manifests_collect_record(*, cfs, user, manifest_ids: Iterable[int], driver: 
     for missing in wanted - found:
         outcome.refused[missing] = _("no such MAWB")
     early = (Custody.AWAITING_ARRIVAL, Custody.AT_TERMINAL, Custody.TRANSFER_AUTHORIZED)
-    for manifest in Manifest.objects.filter(pk__in=list(outcome.refused)).exclude(custody__in=early):
+    for manifest in Manifest.objects.filter(pk__in=[pk for pk in outcome.refused if pk in found]).exclude(custody__in=early):
         outcome.refused[manifest.pk] = _("MAWB %(mawb)s was already collected") % {"mawb": manifest}
     return Collected(collection, outcome)
 
@@ -275,9 +276,9 @@ def _hand_off(*, cfs, actor: Actor, user, shipment: Shipment, carrier: Carrier, 
 
 
 def _carrier(cfs, carrier_id) -> Carrier | None:
-    if not str(carrier_id or "").isdigit():
+    if not is_id(carrier_id):
         return None
-    return carriers_for(cfs).filter(pk=int(carrier_id)).first()
+    return carriers_for(cfs).filter(pk=id_or_none(carrier_id)).first()
 
 
 @retry_on_conflict

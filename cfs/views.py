@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Organization
+from calista.params import id_or_none, ids, is_id
 from cfs import queues
 from cfs.forms import ArrivalForm, CarrierForm, CollectionForm, HandoffCsvForm
 from cfs.models import Arrival
@@ -131,10 +132,10 @@ def collect(request):
     station = _station(request)
     waiting = list(queues.station_manifests(request.org, station).filter(custody=Custody.TRANSFER_AUTHORIZED)
                    .select_related("forwarder").order_by("arrival_date", "mawb"))
-    initial = {"manifests": [int(v) for v in request.GET.getlist("mawb") if v.isdigit()]}
+    initial = {"manifests": ids(request.GET.getlist("mawb"))}
     choices = waiting
     if request.method == "POST":  # a colleague may have collected some of them since the page was shown: say so, not "invalid"
-        posted = [int(v) for v in request.POST.getlist("manifests") if v.isdigit() and len(v) < 19]
+        posted = ids(request.POST.getlist("manifests"))
         choices = waiting + list(queues.station_manifests(request.org, station).filter(pk__in=posted)
                                  .exclude(pk__in=[m.pk for m in waiting]))
     form = CollectionForm(request.POST or None, manifests=choices, initial=initial)
@@ -153,7 +154,7 @@ def collect(request):
                 messages.warning(request, _("Not collected: %(reason)s") % {"reason": reason})
             return redirect("cfs:queues")
     return render(request, "cfs/collect.html", _context(request, station, form=form, waiting=waiting,
-                                                        chosen={int(v) for v in form["manifests"].value() or [] if str(v).isdigit()}),
+                                                        chosen=set(ids(form["manifests"].value() or []))),
                   status=400 if request.method == "POST" else 200)
 
 
@@ -232,7 +233,7 @@ def ready(request):
     station = _station(request)
     carriers = list(queues.carriers_for(station))
     if request.method == "POST":
-        chosen = [int(v) for v in request.POST.getlist("shipment") if v.isdigit()]
+        chosen = ids(request.POST.getlist("shipment"))
         if not chosen:
             messages.error(request, _("Choose the parcels to hand off."))
         else:
@@ -253,8 +254,8 @@ def ready(request):
         return redirect(request.get_full_path())
     shipments = queues.ready_for_hand_off(queues.station_shipments(request.org, station)).select_related("manifest")
     manifest = None
-    if request.GET.get("mawb", "").isdigit():
-        manifest = _manifest_or_404(request, int(request.GET["mawb"]))
+    if is_id(request.GET.get("mawb")):
+        manifest = _manifest_or_404(request, id_or_none(request.GET["mawb"]))
         shipments = shipments.filter(manifest=manifest)
     page = Paginator(shipments.order_by("mawb", "hawb"), SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "cfs/ready.html", _context(request, station, page=page, carriers=carriers, manifest=manifest))
@@ -276,7 +277,7 @@ def held(request):
 @require_POST
 def exam_return(request):
     outcome = shipments_exam_return(cfs=request.org, user=request.user,
-                                    shipment_ids=[int(v) for v in request.POST.getlist("shipment") if v.isdigit()])
+                                    shipment_ids=ids(request.POST.getlist("shipment")))
     if outcome.moved:
         messages.success(request, _("%(n)s parcel(s) back from exam.") % {"n": len(outcome.moved)})
     for reason in outcome.reasons():
@@ -308,7 +309,7 @@ def general_order(request):
 
 def _scan_manifest(request):
     value = request.GET.get("mawb", "")
-    return _manifest_or_404(request, int(value)) if value.isdigit() else None
+    return _manifest_or_404(request, id_or_none(value)) if is_id(value) else None
 
 
 @station_page
@@ -327,7 +328,7 @@ def scan(request):
     if request.method == "POST" and not request.POST.get("reset"):
         pending = request.POST.get("pending", "")
         result = shipment_hand_off_scan(cfs=station, user=request.user, code=request.POST.get("code", ""),
-                                        pending_id=int(pending) if pending.isdigit() else None, carrier_id=carrier_id,
+                                        pending_id=id_or_none(pending), carrier_id=carrier_id,
                                         manifest_id=manifest.pk if manifest else None)
     start, end = _day_range(timezone.localdate())
     today_handoffs = queues.station_handoffs(request.org, station).filter(handed_at__gte=start, handed_at__lt=end)
@@ -396,8 +397,8 @@ def pick_list(request):
     station = _station(request)
     shipments = queues.ready_for_hand_off(queues.station_shipments(request.org, station))
     manifest = None
-    if request.GET.get("mawb", "").isdigit():
-        manifest = _manifest_or_404(request, int(request.GET["mawb"]))
+    if is_id(request.GET.get("mawb")):
+        manifest = _manifest_or_404(request, id_or_none(request.GET["mawb"]))
         shipments = shipments.filter(manifest=manifest)
     return render(request, "cfs/pick_list.html", _context(
         request, station, manifest=manifest, shipments=shipments.select_related("manifest").order_by("mawb", "hawb"),
@@ -410,7 +411,7 @@ def handoff_manifest(request):
     """What one carrier took on one day, with HAWB barcodes and tracking numbers, for the driver to sign."""
     station = _station(request)
     carrier_id = request.GET.get("carrier", "")
-    carrier = queues.carriers_for(station).filter(pk=int(carrier_id)).first() if carrier_id.isdigit() else None
+    carrier = queues.carriers_for(station).filter(pk=id_or_none(carrier_id)).first() if is_id(carrier_id) else None
     if carrier is None:
         raise Http404
     day = _day(request)

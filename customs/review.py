@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts import access
 from accounts.models import Organization
 from calista.db import retry_on_conflict
+from calista.params import is_id
 from calista.queueing import enqueue
 from customs import policy
 from customs.ace.explain import explain
@@ -100,7 +101,7 @@ def selection_parse(values: list[str]) -> list[int]:
     if len(values) > SELECTION_LIMIT:
         raise ReviewError(_("At most %(limit)s shipments can be selected at once; use the MAWB or filter actions for more.")
                           % {"limit": SELECTION_LIMIT})
-    if not all(str(v).isdigit() for v in values):
+    if not all(is_id(v) for v in values):
         raise ReviewError(_("The selection is not a list of shipments."))
     return sorted({int(v) for v in values})
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Organization
+from calista.params import id_or_none, is_id
 from customs import review
 from customs.models import AceCode, Hold, PolicyLimit, PolicyRule
 from customs.policy import REASONS, reason_text
@@ -200,7 +201,7 @@ def queue_act(request):
         shipments = review.queue_shipments(org=request.org, chosen=QueueFilterForm(data).chosen())
         if scope == "mawb":
             manifest = data.get("manifest", "")
-            if not manifest.isdigit() or not access.manifests_for(request.org).filter(pk=int(manifest)).exists():
+            if not is_id(manifest) or not access.manifests_for(request.org).filter(pk=id_or_none(manifest)).exists():
                 raise review.ReviewError(_("This MAWB is not in your queue; nothing was changed."))
             shipments = shipments.filter(manifest_id=int(manifest))
         elif scope != "filter":

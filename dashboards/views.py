@@ -8,6 +8,7 @@ support console serves the platform operator (support agents and admins) and onl
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +28,8 @@ from accounts import access
 from dashboards import boards, exports, support
 from shipments.models import Custody, CustomsStatus
 from shipments.services import shipments_count_by_state
+
+log = logging.getLogger(__name__)
 
 HOME_TEMPLATES = {
     "forwarder": "dashboards/home_forwarder.html",
@@ -73,7 +76,7 @@ def _refresh(request) -> int:
     """Seconds between refreshes: `?refresh=10` for a board on a wall screen, within bounds."""
     least, default, most = REFRESH_SECONDS
     value = request.GET.get("refresh", "")
-    return min(most, max(least, int(value))) if value.isdigit() else default
+    return min(most, max(least, int(value))) if value.isascii() and value.isdigit() else default
 
 
 def _board_context(request, airport: str) -> dict:
@@ -107,12 +110,21 @@ def _figures(request, airport: str) -> HttpResponse:
     seconds = settings.BOARD_CACHE_SECONDS
     key = ":".join(["board-figures", str(request.org.pk if request.org else 0), airport, request.GET.get("period", "")[:10],
                     str(_refresh(request)), get_language() or ""])
-    content = cache.get(key) if seconds else None
+    content = _cache_call(cache.get, key) if seconds else None
     if content is None:
         content = render(request, "dashboards/_board_figures.html", _board_context(request, airport)).content
         if seconds:
-            cache.set(key, content, seconds)
+            _cache_call(cache.set, key, content, seconds)
     return HttpResponse(content)
+
+
+def _cache_call(method, *args):
+    """The board without its shared rendering while the cache (Redis) is away: slower, never an error."""
+    try:
+        return method(*args)
+    except Exception:  # any backend's connection error
+        log.warning("board cache unavailable", exc_info=True)
+        return None
 
 
 @require_GET

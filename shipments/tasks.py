@@ -1,11 +1,15 @@
 """Celery tasks of the shipments app: thin wrappers that take ids and call the services."""
 
+import logging
+
 from celery import shared_task
 from django.db import OperationalError
 
 from calista.db import statistics_refresh
 from shipments.models import Shipment, ShipmentEvent
 from shipments.services import manifest_ingest
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, queue="ingest", acks_late=True, max_retries=5)
@@ -19,7 +23,10 @@ def manifest_ingest_task(self, upload_id: int) -> None:
         return None
     if evaluation is not None and evaluation.decisions is not None:
         stored = len(evaluation.decisions)
-        statistics_refresh({Shipment._meta.db_table: stored, ShipmentEvent._meta.db_table: stored})
+        try:  # the upload is done and committed; fresher planner statistics are a bonus, never a failure
+            statistics_refresh({Shipment._meta.db_table: stored, ShipmentEvent._meta.db_table: stored})
+        except Exception:
+            log.warning("statistics refresh after upload %s failed", upload_id, exc_info=True)
 
 
 @shared_task(queue="ingest")

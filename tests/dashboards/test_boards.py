@@ -241,6 +241,20 @@ def test_the_screens_of_one_organization_share_a_rendering_of_the_figures_for_a_
         cache.clear()
 
 
+def test_the_board_figures_still_answer_while_the_cache_is_away(world, owner, client, settings, monkeypatch):
+    from django.core.cache import cache
+
+    def away(*args, **kwargs):
+        raise ConnectionError("the cache is not answering")
+
+    settings.BOARD_CACHE_SECONDS = 60
+    monkeypatch.setattr(cache, "get", away)
+    monkeypatch.setattr(cache, "set", away)
+    client.force_login(owner)
+    response = client.get("/boards/figures/?period=7d")
+    assert response.status_code == 200 and number(response.content.decode(), "count-total") == 7
+
+
 def test_an_unknown_airport_has_no_board(world, owner, client):
     client.force_login(owner)
     assert client.get("/boards/ORD/").status_code == 404
