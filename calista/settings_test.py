@@ -22,9 +22,12 @@ def redis_for_this_process(url: str) -> str:
     return f"{head}/{int(db or 0) + 2 * index}" if db.isdigit() else url
 
 
-_var = tempfile.mkdtemp(prefix="calista-test-")
+# Every test process (the controller and each xdist worker) has a folder of its own for the SQLite test database,
+# the filesystem broker and the file cache: a VAR_DIR inherited from the controller would let one process's
+# worker take another's tasks to a database it does not have.
+_var = tempfile.mkdtemp(prefix=f"calista-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
 atexit.register(shutil.rmtree, _var, ignore_errors=True)
-os.environ.setdefault("VAR_DIR", _var)
+os.environ["VAR_DIR"] = _var
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("CACHE_URL", "locmem://")
 if os.environ["CACHE_URL"].startswith("redis"):
