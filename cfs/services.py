@@ -23,12 +23,12 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from calista.db import retry_on_conflict
-from calista.params import id_or_none, is_id
+from calista.params import id_or_none
 from cfs.models import Arrival, Carrier, Collection, Handoff, HandoffBatch
 from cfs.queues import carriers_for, ready_for_hand_off, station_manifests, station_shipments
 from customs.models import Hold
@@ -54,6 +54,22 @@ class CfsError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class AlreadyReceived(CfsError):
+    """The MAWB was received already (a colleague was a moment quicker): the same scan twice changes nothing."""
+
+    def __init__(self, manifest: Manifest, arrival: Arrival):
+        super().__init__(_("MAWB %(mawb)s was already received by %(user)s at %(time)s; nothing was changed.") % {
+            "mawb": manifest, "user": arrival.received_by or "-",
+            "time": formats.time_format(timezone.localtime(arrival.received_at), "H:i")})
+        self.arrival = arrival
+
+
+def _already_received(manifest: Manifest) -> None:
+    earlier = Arrival.objects.filter(manifest=manifest).select_related("received_by").first()
+    if earlier is not None:
+        raise AlreadyReceived(manifest, earlier)
 
 
 # --- Who and where ----------------------------------------------------------------------------
@@ -147,6 +163,7 @@ def manifests_collect_record(*, cfs, user, manifest_ids: Iterable[int], driver: 
 def manifest_arrival_record(*, cfs, user, manifest_id: int, pieces_received: int, note: str = "") -> Arrival:
     """The MAWB is in the bonded warehouse; its pieces were counted. A shortage or an overage needs a note."""
     manifest = _manifest(cfs, manifest_id)
+    _already_received(manifest)
     note = note.strip()
     if pieces_received < 0:
         raise CfsError(_("Count the pieces: a number of zero or more."))
@@ -168,6 +185,7 @@ def manifest_arrival_record(*, cfs, user, manifest_id: int, pieces_received: int
         outcome = lifecycle.manifests_receive([manifest.pk], actor=_actor(cfs, user), message=message, data=data,
                                               also={"pieces_received": pieces_received})
         if not outcome.ok:
+            _already_received(manifest)  # received by a colleague while this request waited for the lock
             raise CfsError(outcome.refused[manifest.pk])
         return Arrival.objects.create(manifest=manifest, cfs=cfs, pieces_expected=expected, pieces_received=pieces_received,
                                       note=note, received_by=user)
@@ -276,9 +294,8 @@ def _hand_off(*, cfs, actor: Actor, user, shipment: Shipment, carrier: Carrier, 
 
 
 def _carrier(cfs, carrier_id) -> Carrier | None:
-    if not is_id(carrier_id):
-        return None
-    return carriers_for(cfs).filter(pk=id_or_none(carrier_id)).first()
+    number = id_or_none(carrier_id)
+    return carriers_for(cfs).filter(pk=number).first() if number is not None else None
 
 
 @retry_on_conflict

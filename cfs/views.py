@@ -16,17 +16,17 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import access
 from accounts.models import Organization
-from calista.params import id_or_none, ids, is_id
+from calista.params import id_or_none, ids
 from cfs import queues
 from cfs.forms import ArrivalForm, CarrierForm, CollectionForm, HandoffCsvForm
-from cfs.models import Arrival
 from cfs.services import (
+    AlreadyReceived,
     CfsError,
     Scan,
     carrier_add,
@@ -190,15 +190,11 @@ def manifest_receive(request, pk):
         try:
             arrival = manifest_arrival_record(cfs=request.org, user=request.user, manifest_id=manifest.pk,
                                               pieces_received=form.cleaned_data["pieces_received"], note=form.cleaned_data["note"])
+        except AlreadyReceived as done:  # a colleague received it a moment ago: not an error
+            messages.info(request, done.message)
+            return redirect("cfs:manifest", manifest.pk)
         except CfsError as error:
-            earlier = Arrival.objects.filter(manifest=manifest).select_related("received_by").first()
-            if earlier is None:
-                form.add_error(None, error.message)
-            else:  # a colleague received it a moment ago: the same scan twice is not an error
-                messages.info(request, _("MAWB %(mawb)s was already received by %(user)s at %(time)s; nothing was changed.") % {
-                    "mawb": manifest, "user": earlier.received_by or "-",
-                    "time": formats.time_format(timezone.localtime(earlier.received_at), "H:i")})
-                return redirect("cfs:manifest", manifest.pk)
+            form.add_error(None, error.message)
         else:
             if arrival.difference:
                 messages.warning(request, _("MAWB %(mawb)s received with a discrepancy of %(n)+d pieces.") % {
@@ -254,8 +250,8 @@ def ready(request):
         return redirect(request.get_full_path())
     shipments = queues.ready_for_hand_off(queues.station_shipments(request.org, station)).select_related("manifest")
     manifest = None
-    if is_id(request.GET.get("mawb")):
-        manifest = _manifest_or_404(request, id_or_none(request.GET["mawb"]))
+    if (mawb := id_or_none(request.GET.get("mawb"))) is not None:
+        manifest = _manifest_or_404(request, mawb)
         shipments = shipments.filter(manifest=manifest)
     page = Paginator(shipments.order_by("mawb", "hawb"), SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "cfs/ready.html", _context(request, station, page=page, carriers=carriers, manifest=manifest))
@@ -308,8 +304,8 @@ def general_order(request):
 
 
 def _scan_manifest(request):
-    value = request.GET.get("mawb", "")
-    return _manifest_or_404(request, id_or_none(value)) if is_id(value) else None
+    mawb = id_or_none(request.GET.get("mawb"))
+    return _manifest_or_404(request, mawb) if mawb is not None else None
 
 
 @station_page
@@ -397,8 +393,8 @@ def pick_list(request):
     station = _station(request)
     shipments = queues.ready_for_hand_off(queues.station_shipments(request.org, station))
     manifest = None
-    if is_id(request.GET.get("mawb")):
-        manifest = _manifest_or_404(request, id_or_none(request.GET["mawb"]))
+    if (mawb := id_or_none(request.GET.get("mawb"))) is not None:
+        manifest = _manifest_or_404(request, mawb)
         shipments = shipments.filter(manifest=manifest)
     return render(request, "cfs/pick_list.html", _context(
         request, station, manifest=manifest, shipments=shipments.select_related("manifest").order_by("mawb", "hawb"),
@@ -411,7 +407,7 @@ def handoff_manifest(request):
     """What one carrier took on one day, with HAWB barcodes and tracking numbers, for the driver to sign."""
     station = _station(request)
     carrier_id = request.GET.get("carrier", "")
-    carrier = queues.carriers_for(station).filter(pk=id_or_none(carrier_id)).first() if is_id(carrier_id) else None
+    carrier = queues.carriers_for(station).filter(pk=number).first() if (number := id_or_none(carrier_id)) is not None else None
     if carrier is None:
         raise Http404
     day = _day(request)

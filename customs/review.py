@@ -192,12 +192,10 @@ def review_act(*, org: Organization, user, action: str, shipment_ids: list[int],
     return outcome
 
 
-@retry_on_conflict
 def review_approve(*, broker: Organization, user, shipment_ids: list[int]) -> lifecycle.Outcome:
     return review_act(org=broker, user=user, action="approve", shipment_ids=shipment_ids)
 
 
-@retry_on_conflict
 def review_reject(*, broker: Organization, user, shipment_ids: list[int], reason: str) -> lifecycle.Outcome:
     return review_act(org=broker, user=user, action="reject", shipment_ids=shipment_ids, reason=reason)
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Organization
-from calista.params import id_or_none, is_id
+from calista.params import id_or_none
 from customs import review
 from customs.models import AceCode, Hold, PolicyLimit, PolicyRule
 from customs.policy import REASONS, reason_text
@@ -200,10 +200,10 @@ def queue_act(request):
             return redirect(back)
         shipments = review.queue_shipments(org=request.org, chosen=QueueFilterForm(data).chosen())
         if scope == "mawb":
-            manifest = data.get("manifest", "")
-            if not is_id(manifest) or not access.manifests_for(request.org).filter(pk=id_or_none(manifest)).exists():
+            manifest = id_or_none(data.get("manifest"))
+            if manifest is None or not access.manifests_for(request.org).filter(pk=manifest).exists():
                 raise review.ReviewError(_("This MAWB is not in your queue; nothing was changed."))
-            shipments = shipments.filter(manifest_id=int(manifest))
+            shipments = shipments.filter(manifest_id=manifest)
         elif scope != "filter":
             raise review.ReviewError(_("Unknown action."))
         ids = list(shipments.values_list("id", flat=True)[:review.BULK_LIMIT + 1])

@@ -29,6 +29,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from calista.db import statistics_refresh
 from calista.queueing import enqueue
 from customs.services import decisions_refresh
 from shipments import lifecycle
@@ -344,6 +345,18 @@ def uploads_recover(*, older_than: timedelta | None = None) -> list[int]:
     for upload_id in stuck:
         manifest_ingest_task.delay(upload_id)
     return stuck
+
+
+def statistics_after_ingest(evaluation: Evaluation) -> None:
+    """Tell PostgreSQL the shipment and event tables grew (calista.db.statistics_refresh). Best effort: the upload
+    is done and committed; fresher planner statistics are a bonus, never a failure."""
+    if evaluation.decisions is None:
+        return
+    stored = len(evaluation.decisions)
+    try:
+        statistics_refresh({Shipment._meta.db_table: stored, ShipmentEvent._meta.db_table: stored})
+    except Exception:
+        log.warning("statistics refresh after an upload failed", exc_info=True)
 
 
 def shipments_count_by_state(shipments) -> tuple[Counter, Counter]:

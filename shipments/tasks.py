@@ -1,15 +1,9 @@
 """Celery tasks of the shipments app: thin wrappers that take ids and call the services."""
 
-import logging
-
 from celery import shared_task
 from django.db import OperationalError
 
-from calista.db import statistics_refresh
-from shipments.models import Shipment, ShipmentEvent
-from shipments.services import manifest_ingest
-
-log = logging.getLogger(__name__)
+from shipments.services import manifest_ingest, statistics_after_ingest
 
 
 @shared_task(bind=True, queue="ingest", acks_late=True, max_retries=5)
@@ -21,12 +15,8 @@ def manifest_ingest_task(self, upload_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(60, 5 * 2 ** self.request.retries))
     except Exception:  # recorded on the upload as "crashed"; retrying the same file would fail the same way
         return None
-    if evaluation is not None and evaluation.decisions is not None:
-        stored = len(evaluation.decisions)
-        try:  # the upload is done and committed; fresher planner statistics are a bonus, never a failure
-            statistics_refresh({Shipment._meta.db_table: stored, ShipmentEvent._meta.db_table: stored})
-        except Exception:
-            log.warning("statistics refresh after upload %s failed", upload_id, exc_info=True)
+    if evaluation is not None:
+        statistics_after_ingest(evaluation)
 
 
 @shared_task(queue="ingest")

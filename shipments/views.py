@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import access
 from accounts.models import Organization
 from calista.paging import CappedPaginator
-from calista.params import id_or_none, is_id
+from calista.params import id_or_none
 from customs import review
 from customs.policy import REASONS
 from shipments.errorfile import error_file
@@ -181,8 +181,8 @@ def shipment_list(request):
     if filters.get("entry_type") in EntryType.values:
         shipments = shipments.filter(entry_type=filters["entry_type"])
     for name in ("upload", "manifest"):
-        if is_id(filters.get(name)):
-            shipments = shipments.filter(**{f"{name}_id": id_or_none(filters[name])})
+        if (number := id_or_none(filters.get(name))) is not None:
+            shipments = shipments.filter(**{f"{name}_id": number})
     if request.GET.get("export") in ("csv", "xlsx"):  # the filtered list as a file, streamed (dashboards/exports.py)
         from dashboards.exports import shipments_export
 
