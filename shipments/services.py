@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -181,11 +181,12 @@ def _store(upload: Upload, evaluation: Evaluation, progress, clock: _Clock) -> i
     clock.lap("store_shipments")
     insert_table(ShipmentEvent, events, progress=lambda done: progress("store", total * 3 // 4 + done // 4, total))
     clock.lap("store_events")
+    # The MAWBs are new or locked (_manifests_for), so their counts can be added to here and written in one statement.
     counts = decided.groupby("mawb").agg(pieces=("pieces", "sum"), shipments=("hawb", "size"))
-    for mawb, count in counts.iterrows():
-        Manifest.objects.filter(pk=manifests[mawb].pk).update(
-            pieces_expected=F("pieces_expected") + int(count["pieces"]), shipments_count=F("shipments_count") + int(count["shipments"]),
-        )
+    for mawb, pieces, shipments in zip(counts.index, counts["pieces"], counts["shipments"], strict=True):
+        manifests[mawb].pieces_expected += int(pieces)
+        manifests[mawb].shipments_count += int(shipments)
+    Manifest.objects.bulk_update([manifests[m] for m in counts.index], ["pieces_expected", "shipments_count"], batch_size=500)
     return total
 
 
