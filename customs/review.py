@@ -19,7 +19,7 @@ import json
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -129,6 +129,46 @@ def selection_resolve(*, org: Organization, shipment_ids: list[int]) -> list[int
     return ids
 
 
+# --- What the reviewer saw ---------------------------------------------------------------------------
+# A page that acts on shipments carries the moment it read them (`seen_at`). A shipment decided again
+# after that moment (a correction, a decision that changed with the consignee's totals) or added after it
+# (the forwarder's fix loop adds rows to a MAWB) is not what the broker saw: the action is refused whole.
+
+
+def seen_at_now() -> str:
+    """The moment a page reads the shipments it shows, for its forms."""
+    return timezone.now().isoformat()
+
+
+def seen_at_parse(text: str | None):
+    """The `seen_at` of a form: None when the form has none (the API, scripts); a ReviewError when it is not a moment."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReviewError(_("This page is out of date: reload it and try again. Nothing was changed."))
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+
+
+def unseen_refuse(shipment_ids: list[int], seen_at) -> None:
+    """Refuse, with their HAWBs, an action on shipments decided or added after the page showed them."""
+    if seen_at is None or not shipment_ids:
+        return
+    changed = []
+    for start in range(0, len(shipment_ids), 5000):
+        changed += Shipment.objects.filter(pk__in=shipment_ids[start:start + 5000], decided_at__gt=seen_at).order_by(
+            "mawb", "hawb").values_list("hawb", flat=True)[:6]
+    if changed:
+        count = len(changed)
+        listed = ", ".join(changed[:5]) + (" …" if count > 5 else "")
+        raise ReviewError(ngettext(
+            "Nothing was changed: a shipment was corrected or added after you opened this page (%(hawbs)s). Review it again.",
+            "Nothing was changed: shipments were corrected or added after you opened this page (%(hawbs)s). Review them again.",
+            count) % {"hawbs": listed})
+
+
 # --- Review: approve, reject, cancel --------------------------------------------------------------
 
 
@@ -183,10 +223,15 @@ def _check_action(action: str, reason: str, org: Organization) -> str:
 
 
 @retry_on_conflict
-def review_act(*, org: Organization, user, action: str, shipment_ids: list[int], reason: str = "") -> lifecycle.Outcome:
-    """Approve, reject or cancel shipments now (a selection the user sees, or one shipment). The ids are in scope."""
+def review_act(*, org: Organization, user, action: str, shipment_ids: list[int], reason: str = "",
+               seen_at=None) -> lifecycle.Outcome:
+    """Approve, reject or cancel shipments now (a selection the user sees, or one shipment). The ids are in scope.
+
+    seen_at: when the page showed them; if any changed since, nothing is done (unseen_refuse).
+    """
     reason = _check_action(action, reason, org)
     with transaction.atomic():
+        unseen_refuse(shipment_ids, seen_at)
         outcome = _move(action, org=org, user=user, shipment_ids=shipment_ids, reason=reason)
         _after(action, org=org, moved=outcome.moved, reason=reason)
     return outcome

@@ -165,6 +165,7 @@ def _with_reasons(shipments):
 @require_GET
 def queue(request):
     """MAWBs and shipments waiting for review, filtered; approve or reject one, a selection, a MAWB or everything matching."""
+    seen_at = review.seen_at_now()  # before the shipments are read
     form = QueueFilterForm(request.GET)
     chosen = form.chosen()
     shipments = review.queue_shipments(org=request.org, chosen=chosen).select_related("forwarder")
@@ -177,7 +178,7 @@ def queue(request):
     _with_reasons(page)
     return render(request, "customs/queue.html", _workbench(
         request, counts, form=form, chosen=chosen, manifests=manifests, page=page, hidden=form.hidden(),
-        total=page.paginator.count, auto_file=request.org.auto_file,
+        total=page.paginator.count, auto_file=request.org.auto_file, seen_at=seen_at,
     ))
 
 
@@ -192,10 +193,12 @@ def queue_act(request):
     back = _next(request, reverse("customs:queue"))
     try:
         action, reason = data.get("action", ""), data.get("reason", "")
+        seen_at = review.seen_at_parse(data.get("seen_at"))
         scope = request.GET.get("scope") or data.get("scope", "ids")  # the "all matching" buttons say so in their formaction
         if scope == "ids":
             ids = review.selection_resolve(org=request.org, shipment_ids=review.selection_parse(data.getlist("ids")))
-            outcome = review.review_act(org=request.org, user=request.user, action=action, shipment_ids=ids, reason=reason)
+            outcome = review.review_act(org=request.org, user=request.user, action=action, shipment_ids=ids, reason=reason,
+                                        seen_at=seen_at)
             (messages.success if outcome.moved else messages.warning)(request, review.outcome_message(action, outcome))
             return redirect(back)
         shipments = review.queue_shipments(org=request.org, chosen=QueueFilterForm(data).chosen())
@@ -207,6 +210,7 @@ def queue_act(request):
         elif scope != "filter":
             raise review.ReviewError(_("Unknown action."))
         ids = list(shipments.values_list("id", flat=True)[:review.BULK_LIMIT + 1])
+        review.unseen_refuse(ids, seen_at)
         job = review.bulk_start(org=request.org, user=request.user, action=action, shipment_ids=ids, reason=reason)
     except review.ReviewError as error:
         return _problem(request, error, back)
@@ -358,6 +362,10 @@ def _shipment_in_scope(request, pk):
 @require_GET
 def shipment_panel(request, pk):
     """The shipment page's customs block: entry and ACE messages (raw and explained), and the broker's actions."""
+    try:  # the shipment page says when it read the shipment; the panel's actions act on what that page shows
+        seen_at = review.seen_at_parse(request.GET.get("seen_at")) or timezone.now()
+    except review.ReviewError:
+        seen_at = timezone.now()
     shipment = _shipment_in_scope(request, pk)
     codes = review.ace_rejection_codes([shipment.pk]).get(shipment.pk, [])
     entries = review.entries_for(request.org).filter(pk__in=review.entries_of(shipment)).order_by("created_at", "id")
@@ -379,6 +387,7 @@ def shipment_panel(request, pk):
         "fields": review.correction_choices(org=request.org, shipment=shipment),
         "requests": shipment.info_requests.select_related("asked_by", "answered_by").order_by("-asked_at"),
         "holds": open_holds, "today": timezone.localdate(), "next": reverse("shipments:shipment_detail", args=[shipment.pk]),
+        "seen_at": seen_at.isoformat(),
     })
 
 
@@ -391,7 +400,7 @@ def shipment_decide(request, pk):
     action = request.POST.get("action", "")
     try:
         outcome = review.review_act(org=request.org, user=request.user, action=action, shipment_ids=[shipment.pk],
-                                    reason=request.POST.get("reason", ""))
+                                    reason=request.POST.get("reason", ""), seen_at=review.seen_at_parse(request.POST.get("seen_at")))
     except review.ReviewError as error:
         return _problem(request, error, back)
     if not outcome.moved:

@@ -54,6 +54,8 @@ def shipment_for(manifest, *, hawb="H0001", **fields):
     """A valid, decided shipment in `received` under this manifest."""
     from decimal import Decimal
 
+    from django.utils import timezone
+
     from shipments.models import Shipment
 
     defaults = {
@@ -65,6 +67,7 @@ def shipment_for(manifest, *, hawb="H0001", **fields):
         "description": "Silicone phone case", "hts_code": "3926909985", "country_of_origin": "VN",
         "pieces": 1, "weight_kg": Decimal("0.5"), "weight_original": "0.5 K", "value_usd": Decimal("25.00"),
         "consignee_key": "ANALOPEZ|4377MAPLEDR|90210", "entry_type": "11", "reasons": ["DM_SUSPENDED"],
+        "decided_at": timezone.now(),
     }
     defaults.update(fields)
     return Shipment.objects.create(

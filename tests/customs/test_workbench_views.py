@@ -231,6 +231,61 @@ def test_approving_a_whole_mawb_runs_in_the_background_with_a_progress_bar(clien
     assert Shipment.objects.get(pk=queue["jfk"].pk).status == "received"  # another MAWB: untouched
 
 
+# --- What the broker saw is what the broker approves ---------------------------------------------------------
+
+
+def queue_seen_at(client) -> str:
+    page = client.get("/customs/queue/")
+    seen_at = page.context["seen_at"]
+    assert f'name="seen_at" value="{seen_at}"' in page.content.decode()
+    return seen_at
+
+
+def test_a_selection_corrected_after_the_page_was_opened_is_not_approved(client, queue, broker_user):
+    client = as_user(client, broker_user)
+    seen_at = queue_seen_at(client)
+    review.decisions_recompute(shipment_ids=[queue["tea"].pk])  # a correction decides the shipment again
+    response = client.post("/customs/queue/act/", {"action": "approve", "ids": [queue["plain"].pk, queue["tea"].pk],
+                                                    "seen_at": seen_at})
+    assert response.status_code == 400
+    assert "Nothing was changed: a shipment was corrected or added after you opened this page (LAXTEA)" in response.content.decode()
+    assert Shipment.objects.get(pk=queue["plain"].pk).status == "received"
+    response = client.post("/customs/queue/act/", {"action": "approve", "ids": [queue["plain"].pk, queue["tea"].pk],
+                                                    "seen_at": queue_seen_at(client)})  # the page opened again
+    assert response.status_code == 302 and Shipment.objects.filter(hawb__in=["LAXPLAIN", "LAXTEA"], status="approved").count() == 2
+
+
+def test_approving_a_mawb_refuses_rows_the_forwarder_added_after_the_page_was_opened(client, queue, broker_user):
+    client = as_user(client, broker_user)
+    seen_at = queue_seen_at(client)
+    late = shipment_for(queue["plain"].manifest, hawb="LAXLATE")  # the fix loop adds a row to the MAWB
+    response = client.post("/customs/queue/act/", {"scope": "mawb", "manifest": late.manifest_id, "status": "received",
+                                                    "action": "approve", "seen_at": seen_at})
+    assert response.status_code == 400 and "(LAXLATE)" in response.content.decode()
+    assert not Shipment.objects.filter(manifest_id=late.manifest_id, status="approved").exclude(hawb="LAXDONE").exists()
+
+
+def test_the_shipment_page_approves_only_the_shipment_it_showed(client, queue, broker_user):
+    client = as_user(client, broker_user)
+    shipment = queue["plain"]
+    detail = client.get(f"/shipments/{shipment.pk}/")
+    seen_at = detail.context["seen_at"]
+    panel = client.get(f"/customs/shipments/{shipment.pk}/panel/", {"seen_at": seen_at}).content.decode()
+    assert panel.count(f'name="seen_at" value="{seen_at}"') >= 2  # approve and reject
+    review.decisions_recompute(shipment_ids=[shipment.pk])
+    response = client.post(f"/customs/shipments/{shipment.pk}/decide/", {"action": "approve", "seen_at": seen_at})
+    assert response.status_code == 400 and "after you opened this page (LAXPLAIN)" in response.content.decode()
+    assert Shipment.objects.get(pk=shipment.pk).status == "received"
+
+
+def test_a_form_with_a_broken_seen_at_is_refused_and_one_without_it_acts(client, queue, broker_user):
+    client = as_user(client, broker_user)
+    response = client.post("/customs/queue/act/", {"action": "approve", "ids": [queue["plain"].pk], "seen_at": "yesterday"})
+    assert response.status_code == 400 and "This page is out of date: reload it" in response.content.decode()
+    assert client.post("/customs/queue/act/", {"action": "approve", "ids": [queue["plain"].pk]}).status_code == 302
+    assert Shipment.objects.get(pk=queue["plain"].pk).status == "approved"
+
+
 def test_a_mawb_of_another_broker_is_refused(client, queue, broker_user):
     response = as_user(client, broker_user).post("/customs/queue/act/", {
         "scope": "mawb", "manifest": queue["foreign"].manifest_id, "status": "received", "action": "approve"})
@@ -299,7 +354,7 @@ def test_the_shipment_page_loads_the_customs_block_for_brokers_and_the_actions_b
                                                                                                        owner):
     shipment = case["shipment"]
     page = as_user(client, broker_user).get(f"/shipments/{shipment.pk}/").content.decode()
-    assert f'hx-get="/customs/shipments/{shipment.pk}/panel/"' in page and "js/workbench.js" in page
+    assert f'hx-get="/customs/shipments/{shipment.pk}/panel/?seen_at=' in page and "js/workbench.js" in page
     page = as_user(client, owner).get(f"/shipments/{shipment.pk}/").content.decode()
     assert f'hx-get="/shipments/{shipment.pk}/actions/"' in page and "/panel/" not in page
 
