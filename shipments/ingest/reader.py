@@ -165,14 +165,27 @@ def _csv_records(text: str, delimiter: str, max_records: int, progress: Progress
     return _collect(enumerate(reader, start=1), max_records, progress)
 
 
+# The error file (shipments/errorfile.py) puts an apostrophe before a cell that starts like a formula.
+# When the fixed rows come back, the apostrophe is the portal's own and is taken off again: a phone
+# number "+1 310 555 0100" stays that, not "'+1 310 555 0100".
+ESCAPED_FORMULA = re.compile(r"'[=+\-@\t\r]")
+
+
+def formula_unescape(cells: list[str]) -> list[str]:
+    return [cell[1:] if ESCAPED_FORMULA.match(cell) else cell for cell in cells]
+
+
 def _collect(numbered_rows, max_records: int, progress: Progress | None):
     """Keep non-blank records with their row numbers; stop once over the record limit."""
     records: list[list[str]] = []
     numbers: list[int] = []
     limit = max_records + 1  # the header plus the data records
     for number, cells in numbered_rows:
-        if not "".join(cells).strip():  # blank: every cell empty after trimming
+        joined = "".join(cells)
+        if not joined.strip():  # blank: every cell empty after trimming
             continue
+        if "'" in joined:
+            cells = formula_unescape(cells)
         records.append(cells)
         numbers.append(number)
         if len(records) > limit:

@@ -76,3 +76,31 @@ def test_the_error_file_defuses_formulas_in_every_cell(client, owner, django_cap
         content = client.get(f"/uploads/{upload.pk}/errors/").content.decode()
         cells = list(csv.reader(io.StringIO(content)))[1]
     assert cells[6:10] == ["'=CMD()", "'+A1", "HK", "'@x"] and cells[10] == "'-2"
+
+
+@pytest.mark.parametrize("name", ["x.csv", "x.xlsx"])
+def test_the_fixed_error_file_comes_back_without_the_portals_apostrophes(client, owner, django_capture_on_commit_callbacks, name):
+    """The fix loop: download the error file, correct the bad cell, upload it; the defused cells are stored as first written."""
+    client.force_login(owner)
+    row = '16012345675,HX4,HKG,LAX,CX880,2026-11-20,+1+1,"-",HK,Ana Lopez,1 Main St,Fairview,CA,9021O,Phone case,3926909985,VN,1,0.5,25\n'
+    upload = post(client, HEADER + row, capture=django_capture_on_commit_callbacks)
+    content = client.get(f"/uploads/{upload.pk}/errors/").content
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    assert rows[1][6:8] == ["'+1+1", "'-"]  # defused in the error file
+    fixed = [cells[:-1] for cells in rows]  # the forwarder fixes the ZIP and uploads the rows again, errors column and all
+    fixed[1][13] = "90210"
+    if name.endswith(".xlsx"):
+        book = openpyxl.Workbook()
+        for cells in fixed:
+            book.active.append(cells)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data = buffer.getvalue()
+    else:
+        out = io.StringIO()
+        csv.writer(out).writerows(fixed)
+        data = out.getvalue().encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/uploads/new/", {"file": SimpleUploadedFile(name, data)})
+    shipment = Shipment.objects.get(hawb="HX4")
+    assert (shipment.shipper_name, shipment.shipper_address) == ("+1+1", "-")
