@@ -24,8 +24,14 @@ def progress_set(kind: str, ident: int, *, phase: str, done: int = 0, total: int
     state.update({"phase": phase, "updated": time.time()})
     state[f"{phase}_done"] = done
     if total:
-        state["total"] = total
+        state["total"] = total  # the latest phase's
+        state[f"{phase}_total"] = total  # each phase's own: rows read and checked, valid rows stored
     cache.set(_key(kind, ident), state, TTL)
+
+
+def phase_total(state: dict, phase: str) -> int:
+    """What one phase counts up to (0 while unknown)."""
+    return state.get(f"{phase}_total") or state.get("total") or 0
 
 
 def progress_get(kind: str, ident: int) -> dict:
@@ -37,6 +43,6 @@ def percent(state: dict, phase: str) -> int:
     current = state.get("phase", "queued")
     if current in PHASES and phase in PHASES and PHASES.index(current) > PHASES.index(phase):
         return 100
-    total = state.get("total") or 0
+    total = phase_total(state, phase)
     done = state.get(f"{phase}_done", 0)
     return min(100, int(100 * done / total)) if total else 0

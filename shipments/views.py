@@ -29,7 +29,7 @@ from shipments.forms import UploadForm
 from shipments.ingest.codes import CODES, FILE_CODES, ROW_CODES, message_for
 from shipments.ingest.columns import BY_NAME, COLUMNS
 from shipments.models import CustomsStatus, EntryType, Upload
-from shipments.progress import percent, progress_get
+from shipments.progress import percent, phase_total, progress_get
 from shipments.services import upload_create
 
 forwarders_only = access.require_kind(Organization.Kind.FORWARDER)
@@ -69,11 +69,10 @@ def _progress_context(upload: Upload) -> dict:
         "upload": upload,
         "state": state,
         "bars": [
-            {"phase": "read", "label": _("Rows read"), "percent": percent(state, "read"), "done": state.get("read_done", 0)},
-            {"phase": "check", "label": _("Rows checked"), "percent": percent(state, "check"), "done": state.get("check_done", 0)},
-            {"phase": "store", "label": _("Rows stored"), "percent": percent(state, "store"), "done": state.get("store_done", 0)},
+            {"phase": phase, "label": label, "percent": percent(state, phase), "done": state.get(f"{phase}_done", 0),
+             "total": phase_total(state, phase)}
+            for phase, label in (("read", _("Rows read")), ("check", _("Rows checked")), ("store", _("Rows stored")))
         ],
-        "total": state.get("total"),
     }
 
 
