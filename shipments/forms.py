@@ -22,6 +22,8 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.too_large = too_large
         self.limit_text = limit_text
+        if too_large:  # the upload handler dropped the file: the one thing to say is why
+            self.fields["file"].required = False
 
     def clean(self):
         if self.too_large:

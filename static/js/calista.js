@@ -18,8 +18,17 @@
       zone.dataset.wired = "1";
       var input = document.getElementById(zone.dataset.dropzoneFor);
       var label = zone.querySelector("[data-dropzone-label]");
-      function show() { if (label && input.files.length) label.textContent = input.files[0].name; }
+      var form = input.form;
+      var limit = form ? parseInt(form.dataset.maxBytes || "0", 10) : 0;
+      var warning = form ? form.querySelector("[data-too-large]") : null;
+      function tooLarge() { return limit > 0 && input.files.length > 0 && input.files[0].size > limit; }
+      // A file over the limit is refused here, before minutes of sending it; the server refuses it too.
+      function show() {
+        if (label && input.files.length) label.textContent = input.files[0].name;
+        if (warning) warning.classList.toggle("d-none", !tooLarge());
+      }
       input.addEventListener("change", show);
+      if (form) form.addEventListener("submit", function (e) { if (tooLarge()) { e.preventDefault(); show(); } });
       ["dragenter", "dragover"].forEach(function (name) {
         zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("dragover"); });
       });
@@ -58,12 +67,20 @@
     });
   }
 
-  // Auto-submit selects: <select data-autosubmit> submits its form when changed.
+  // Auto-submit selects: <select data-autosubmit> submits its form when a choice is made with the mouse. With the
+  // keyboard, arrows only move through the choices: Enter, or leaving the select, submits what was chosen.
   function wireAutosubmit(root) {
     root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
       if (el.dataset.wired) return;
       el.dataset.wired = "1";
-      el.addEventListener("change", function () { el.form.requestSubmit(); });
+      var keyed = false;
+      var initial = el.value;
+      el.addEventListener("pointerdown", function () { keyed = false; });
+      el.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") { e.preventDefault(); el.form.requestSubmit(); } else if (e.key !== "Tab") { keyed = true; }
+      });
+      el.addEventListener("change", function () { if (!keyed) el.form.requestSubmit(); });
+      el.addEventListener("blur", function () { if (keyed && el.value !== initial) el.form.requestSubmit(); });
     });
   }
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.demo import DEMO_PASSWORD
-from shipments.models import Shipment
+from shipments.models import Shipment, Upload
 from tests.browser.conftest import log_in, screenshot
 from tests.shipments.conftest import SAMPLES
 
@@ -84,3 +84,42 @@ def test_the_progress_page_shows_bars_while_the_worker_is_busy(worker, page):
     worker.start()
     page.get_by_test_id("count-valid").wait_for(timeout=60_000)
     assert page.get_by_test_id("count-valid").inner_text() == "39"
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_sent(page, settings, tmp_path):
+    call_command("seed_demo", "--orgs-only", "--quiet")
+    settings.MANIFEST_MAX_BYTES = 4096
+    log_in(page, "forwarder", DEMO_PASSWORD)
+    page.goto("/uploads/new/")
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"mawb,hawb\n" + b"16012345675,H1\n" * 1000)
+    page.set_input_files("#id_file", str(big))
+    warning = page.locator("[data-too-large]")
+    assert warning.is_visible() and "over the limit" in warning.inner_text()
+    page.get_by_test_id("upload-submit").click()
+    assert page.url.endswith("/uploads/new/") and warning.is_visible()
+    assert not Upload.objects.exists()
+    small = tmp_path / "small.csv"
+    small.write_bytes((SAMPLES / "sample_small.csv").read_bytes()[:4000])
+    page.set_input_files("#id_file", str(small))
+    assert not warning.is_visible()
+
+
+def test_the_error_filter_can_be_walked_with_the_arrow_keys_before_it_applies(worker, page):
+    call_command("seed_demo", "--orgs-only", "--quiet")
+    log_in(page, "forwarder", DEMO_PASSWORD)
+    page.goto("/uploads/new/")
+    page.set_input_files("#id_file", str(SAMPLES / "sample_small.csv"))
+    page.get_by_test_id("upload-submit").click()
+    page.get_by_test_id("count-valid").wait_for(timeout=60_000)
+    show = page.get_by_test_id("code-filter")
+    show.focus()
+    url = page.url
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)
+    assert page.url == url  # moving through the choices does not reload the page
+    chosen = show.input_value()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"code={chosen}" in page.url
