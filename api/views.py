@@ -42,6 +42,7 @@ from api.uploads import UploadProblem, idempotency_key_check, manifest_upload, m
 from cfs.queues import carriers_for
 from cfs.services import CfsError, manifest_arrival_record, manifest_breakdown, manifests_collect_record, shipments_hand_off_select
 from customs import review
+from shipments import lifecycle
 from shipments.ingest.codes import ROW_CODES, message_for
 from shipments.progress import progress_get
 
@@ -117,6 +118,18 @@ class ApiView(GenericAPIView):
 
     def get_exception_handler(self):
         return api_exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticates: request.auth is the key
+        self._acting = lifecycle.acting_through(request.auth)  # events written now name the key (shipments/lifecycle.py)
+        self._acting.__enter__()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        acting = getattr(self, "_acting", None)
+        if acting is not None:
+            self._acting = None
+            acting.__exit__(None, None, None)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @property
     def org(self) -> Organization:

@@ -364,7 +364,7 @@ def _note_text(event: ShipmentEvent, data: dict, context: _Context) -> tuple[str
 
 def _event_step(event: ShipmentEvent, context: _Context) -> Step:
     data = event.data if isinstance(event.data, dict) else {}
-    actor = event.get_actor_display() + (f" · {event.user}" if event.user_id and event.user else "")
+    actor = event.actor_display
     if event.dimension == ShipmentEvent.Dimension.NOTE:
         text, next_step, who = _note_text(event, data, context)
         return Step(at=event.at, kind="note", title=_("Note"), text=text, next_step=next_step, who=str(WHO.get(who, "")),
@@ -463,7 +463,7 @@ def shipment_story(*, shipment: Shipment, language: str | None = None) -> Story:
     language = language or translation.get_language() or "en"
     context = _Context(shipment)
     with translation.override(language):
-        events = list(shipment.events.select_related("user").order_by("at", "id"))
+        events = list(shipment.events.select_related("user", "api_key").order_by("at", "id"))
         steps = [_event_step(event, context) for event in events]
         steps += [_ace_step(item, shipment) for item in review.ace_messages_for_shipment(shipment)]
         steps.sort(key=lambda step: (step.at, step.order))

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
 
@@ -84,6 +86,28 @@ class Actor:
 
 ACE = Actor(ShipmentEvent.Actor.ACE)
 SYSTEM = Actor(ShipmentEvent.Actor.SYSTEM)
+
+# The API key of the request being served, if it came through the API (api/views.py sets it): every event
+# written meanwhile names the key as its actor, so the audit trail says which machine did what.
+_acting_key: ContextVar = ContextVar("calista_acting_api_key", default=None)
+
+
+@contextmanager
+def acting_through(api_key):
+    token = _acting_key.set(api_key)
+    try:
+        yield
+    finally:
+        _acting_key.reset(token)
+
+
+def _by_key(actor: Actor) -> tuple[str, object]:
+    """The actor's kind and API key: "api" while a key acts for its organization's people (user actions, station work)."""
+    key = _acting_key.get()
+    acts_for_people = actor.kind == ShipmentEvent.Actor.USER or (actor.kind == ShipmentEvent.Actor.SYSTEM and actor.organization)
+    if key is None or not acts_for_people or actor.user is not None:
+        return actor.kind, None
+    return ShipmentEvent.Actor.API, key
 
 
 @dataclass
@@ -166,9 +190,10 @@ def _events(rows: list[tuple[int, str]], *, dimension: str, to: str, actor: Acto
             at, each: dict[int, tuple[str, dict]] | None = None) -> None:
     """One event per (shipment, state it left); `each` gives some shipments their own message and data."""
     each = each or {}
+    kind, key = _by_key(actor)
     ShipmentEvent.objects.bulk_create([
-        ShipmentEvent(shipment_id=shipment_id, dimension=dimension, from_state=current, to_state=to, actor=actor.kind,
-                      user=actor.user, organization=actor.organization, at=at,
+        ShipmentEvent(shipment_id=shipment_id, dimension=dimension, from_state=current, to_state=to, actor=kind,
+                      user=actor.user, organization=actor.organization, api_key=key, at=at,
                       message=each.get(shipment_id, (message, None))[0], data=each.get(shipment_id, (None, data or {}))[1] or {})
         for shipment_id, current in rows
     ], batch_size=1000)

@@ -249,6 +249,7 @@ class ShipmentEvent(models.Model):
         USER = "user", _("User")
         ACE = "ace", _("ACE")
         SYSTEM = "system", _("System")
+        API = "api", _("API key")
 
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events")
     dimension = models.CharField(max_length=8, choices=Dimension.choices)
@@ -260,6 +261,9 @@ class ShipmentEvent(models.Model):
                              db_constraint=False, db_index=False)
     organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.DO_NOTHING,
                                      related_name="+", db_constraint=False, db_index=False)
+    # The API key a machine acted through (actor "api"); kept when the key is revoked.
+    api_key = models.ForeignKey("api.ApiKey", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                                db_constraint=False, db_index=False)
     at = models.DateTimeField()
     message = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -274,3 +278,15 @@ class ShipmentEvent(models.Model):
 
     def __str__(self):
         return f"{self.dimension}: {self.from_state} → {self.to_state}"
+
+    @property
+    def actor_display(self) -> str:
+        """Who acted, for a timeline: "User · ana", "API key · WMS link (cal_ab12)", "ACE"."""
+        who = self.user if self.user_id else self.api_key if self.api_key_id else None
+        return f"{self.get_actor_display()} · {who}" if who else str(self.get_actor_display())
+
+    @property
+    def to_state_display(self) -> str:
+        """The state reached, in words of the active language ("Received", "At CFS")."""
+        states = {self.Dimension.CUSTOMS: CustomsStatus, self.Dimension.CUSTODY: Custody}.get(self.dimension)
+        return str(dict(states.choices).get(self.to_state, self.to_state)) if states else self.to_state

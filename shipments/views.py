@@ -199,7 +199,7 @@ def shipment_detail(request, pk):
     seen_at = review.seen_at_now()  # before the shipment is read: the broker's actions act on what this page shows
     shipment = access.get_scoped_or_404(access.shipments_for(request.org).select_related("manifest", "forwarder", "broker", "cfs"),
                                         pk=pk)
-    events = shipment.events.select_related("user").order_by("at", "id")
+    events = shipment.events.select_related("user", "api_key").order_by("at", "id")
     return render(request, "shipments/shipment_detail.html", {
         "shipment": shipment, "events": events,
         "reasons": [{"code": r, "text": REASONS.get(r, r)} for r in shipment.reasons],

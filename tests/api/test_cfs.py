@@ -30,6 +30,8 @@ def test_the_station_records_a_collection_and_the_mawb_goes_in_transit(api, perm
     body = response.json()
     assert body["moved"] == [permitted.pk] and body["refused"] == [] and body["collection"]
     assert custody(permitted) == Custody.IN_TRANSIT
+    event = permitted.shipments.first().events.last()
+    assert event.get_actor_display() == "API key" and event.api_key.name == "Test integration"  # not "System"
 
 
 def test_a_mawb_without_a_permit_is_refused_with_the_reason(api, forwarder_org, cfs_org, cfs_key):

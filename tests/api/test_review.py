@@ -32,6 +32,23 @@ def test_the_broker_approves_its_clients_shipments_and_hears_which_could_not_mov
     assert status(waiting[0]) == CustomsStatus.APPROVED
 
 
+def test_an_approval_through_the_api_names_the_key_on_the_timeline(api, client, waiting, broker_key, broker_user, owner):
+    api(broker_key).post("/api/v1/shipments/approve/", {"shipments": [waiting[0].pk]}, format="json")
+    event = Shipment.objects.get(pk=waiting[0].pk).events.last()
+    assert (event.actor, event.api_key.name, event.api_key.prefix in broker_key) == ("api", "Test integration", True)
+    client.force_login(owner)
+    page = client.get(f"/shipments/{waiting[0].pk}/").content.decode()
+    assert f"API key · Test integration ({event.api_key.prefix})" in page
+
+
+def test_the_key_acts_only_during_its_own_request(api, client, waiting, broker_key, broker_user):
+    api(broker_key).post("/api/v1/shipments/approve/", {"shipments": [waiting[0].pk]}, format="json")
+    client.force_login(broker_user)
+    client.post("/customs/queue/act/", {"action": "approve", "ids": [waiting[1].pk]})
+    event = Shipment.objects.get(pk=waiting[1].pk).events.last()
+    assert (event.actor, event.user, event.api_key_id) == ("user", broker_user, None)
+
+
 def test_the_broker_rejects_with_a_reason_the_forwarder_reads(api, waiting, broker_key):
     response = api(broker_key).post("/api/v1/shipments/reject/", {"shipments": [waiting[0].pk], "reason": "Invoice missing"},
                                     format="json")

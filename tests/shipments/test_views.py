@@ -152,6 +152,15 @@ def test_the_shipment_page_explains_the_decision(client, owner, upload_file):
     assert "DM_AGGREGATE_OVER" in page
     assert "worth more than $800 together" in page
     assert "Accepted from sample_edge.csv, row 27" in page
+    assert "Customs: Received" in page  # the timeline names states in words, not codes
+
+
+def test_the_timeline_names_states_in_the_readers_language(client, owner, upload_file):
+    client.force_login(owner)
+    uploaded(client, upload_file, "sample_edge.csv")
+    shipment = Shipment.objects.get(hawb="SE0023")
+    page = client.get(f"/shipments/{shipment.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ": received" not in page and "海关: 已接收" in page
 
 
 def test_the_shipment_list_finds_a_parcel_by_hawb_or_mawb(client, owner, upload_file):
