@@ -178,6 +178,8 @@ def hand_off_blockers(shipment) -> list:
 
 
 def refusal(dimension: str, current: str, to: str):
+    if current == to:  # the same move twice (a double click, a colleague first): say so plainly
+        return Reason(gettext_noop("already %(to)s"), dimension, current, to)
     return Reason(gettext_noop("cannot go from %(from)s to %(to)s"), dimension, current, to)
 
 

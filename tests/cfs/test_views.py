@@ -203,7 +203,7 @@ def test_the_station_breaks_a_mawb_down(client, forwarder_org, cfs_org, cfs_user
     assert "broken down into its 3 HAWBs" in response.content.decode()
     assert set(Shipment.objects.values_list("custody", flat=True)) == {"broken_down"}
     again = client.post(f"/cfs/mawb/{manifest.pk}/break-down/", follow=True).content.decode()
-    assert "was not broken down: cannot go from Broken down to Broken down" in again
+    assert "was not broken down: already Broken down" in again
 
 
 # --- Hand-off: scanning, selection, CSV --------------------------------------------------------------

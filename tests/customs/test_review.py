@@ -66,7 +66,7 @@ def test_approving_twice_is_refused_with_a_reason_and_changes_nothing(broker_org
     shipments = waiting(forwarder_org, 1)
     review.review_approve(broker=broker_org, user=broker_user, shipment_ids=ids(shipments))
     outcome = review.review_approve(broker=broker_org, user=broker_user, shipment_ids=ids(shipments))
-    assert not outcome.moved and "cannot go from Approved to Approved" in outcome.refused[shipments[0].pk]
+    assert not outcome.moved and outcome.refused[shipments[0].pk] == "already Approved"
     assert ShipmentEvent.objects.filter(shipment=shipments[0], to_state="approved").count() == 1
 
 
