@@ -14,8 +14,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from customs import review
+from shipments.ingest.codes import message_for
 from shipments.ingest.columns import COLUMNS
 from shipments.models import Custody, CustomsStatus, EntryType, Manifest, Shipment, ShipmentEvent, Upload
+from shipments.progress import phase_total
 
 SELECTION_LIMIT = review.SELECTION_LIMIT  # ids one call may act on, as in the browser
 
@@ -79,13 +81,19 @@ class ManifestDetailSerializer(ManifestSerializer):
     def get_progress(self, upload):
         state = self.context.get("progress") or {}
         phase = state.get("phase", "done" if upload.is_finished else "queued")
-        return {"phase": phase, "done": int(state.get(f"{phase}_done", 0) or 0), "total": state.get("total")}
+        return {"phase": phase, "done": int(state.get(f"{phase}_done", 0) or 0), "total": phase_total(state, phase) or None}
 
 
 class ManifestFileSerializer(StrictSerializer):
-    file = serializers.FileField(help_text="The manifest: .csv or .xlsx, as a forwarder would upload it in the browser.")
+    file = serializers.FileField(allow_empty_file=True,
+                                 help_text="The manifest: .csv or .xlsx, as a forwarder would upload it in the browser.")
     encoding = serializers.CharField(required=False, allow_blank=True, max_length=40,
                                      help_text="Only for CSV: the text encoding (utf-8, gb18030...). Empty: detected.")
+
+    def validate_file(self, file):
+        if not file.size:  # the spec's code, as for an empty list of rows
+            raise serializers.ValidationError(message_for("F_EMPTY"), code="F_EMPTY")
+        return file
 
 
 def _row_fields() -> dict:

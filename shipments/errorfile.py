@@ -22,18 +22,21 @@ def formula_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def describe_errors(errors: list[dict]) -> str:
-    """The errors of one row in plain words, in the active language."""
-    return " | ".join(f"{e['code']} {e.get('column', '')}: {message_for(e['code'])}" for e in errors)
+def describe_errors(errors: list[dict], headers: dict[str, str] | None = None) -> str:
+    """The errors of one row in plain words, in the active language, each naming its column as the file's header does."""
+    headers = headers or {}
+    return " | ".join(f"{e['code']} {headers.get(e.get('column', ''), e.get('column', ''))}: {message_for(e['code'])}"
+                      for e in errors)
 
 
 def error_rows(upload: Upload) -> tuple[list[str], list[list[str]]]:
     header = list(upload.header) + ["errors"]
     width = len(upload.header)
+    headers = upload.file_report.get("columns", {})  # canonical name -> the header as the file writes it (邮编, zip...)
     rows = []
     for failed in upload.row_errors.order_by("row"):
         cells = list(failed.cells)[:width] + [""] * max(0, width - len(failed.cells))
-        rows.append(cells + [describe_errors(failed.errors)])
+        rows.append(cells + [describe_errors(failed.errors, headers)])
     return header, rows
 
 

@@ -28,6 +28,7 @@ from shipments.errorfile import error_file
 from shipments.forms import UploadForm
 from shipments.ingest.codes import CODES, FILE_CODES, ROW_CODES, message_for
 from shipments.ingest.columns import BY_NAME, COLUMNS
+from shipments.ingest.reader import LEGACY_XLS
 from shipments.models import CustomsStatus, EntryType, Upload
 from shipments.progress import percent, phase_total, progress_get
 from shipments.services import upload_create
@@ -103,11 +104,23 @@ def upload_detail(request, pk):
     return render(request, "shipments/upload_detail.html", {
         "upload": upload, "page": page, "code": code,
         "codes_found": sorted(codes_found.items()),
-        "file_errors": upload.file_report.get("errors", []),
+        "file_errors": [_file_error(e, upload) for e in upload.file_report.get("errors", [])],
         "file_warnings": [dict(w, message=message_for(w["code"])) for w in upload.file_report.get("warnings", [])],
         "entry_mix": [{"code": c, "label": EntryType(c).label, "count": entry_types.get(c, 0)} for c in ("86", "11", "01")],
         "file_error_help": {c: CODES[c].fix for c in FILE_CODES},
     })
+
+
+def _file_error(error: dict, upload: Upload) -> dict:
+    """A file-level error in the reader's language (it was stored in the language of whoever uploaded the file)."""
+    code = error.get("code", "")
+    if code in ("F_ENCODING", "F_EMPTY") or (code == "F_NOT_TABULAR" and not upload.original_name.lower().endswith(".xls")):
+        return dict(error, message=message_for(code))
+    if code == "F_NOT_TABULAR":
+        return dict(error, message=str(LEGACY_XLS))
+    if code == "F_MISSING_COLUMNS" and error.get("columns"):
+        return dict(error, message=message_for(code, columns=", ".join(error["columns"])))
+    return error  # its parameters (the limit, the headers as written) are in the stored text only
 
 
 @require_GET

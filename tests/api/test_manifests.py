@@ -273,6 +273,12 @@ def test_an_oversized_file_is_refused_while_it_streams_in_and_nothing_is_stored(
     assert Upload.objects.count() == 0
 
 
+def test_an_empty_file_is_refused_with_f_empty_and_stores_nothing(api, owner_key):
+    response = api(owner_key).post("/api/v1/manifests/", {"file": SimpleUploadedFile("m.csv", b"")}, format="multipart")
+    assert response.status_code == 400 and errors_of(response)[0]["field"] == "file" and codes_of(response) == ["F_EMPTY"]
+    assert Upload.objects.count() == 0
+
+
 def test_a_multipart_upload_without_a_file_or_with_unknown_fields_is_a_field_error(api, owner_key):
     response = api(owner_key).post("/api/v1/manifests/", {"encoding": "utf-8"}, format="multipart")
     assert response.status_code == 400 and fields_of(response) == ["file"] and codes_of(response) == ["required"]

@@ -7,6 +7,7 @@ import pytest
 
 from shipments.ingest.codes import CODES
 from shipments.models import Shipment, Upload
+from tests.shipments.conftest import sample
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,8 @@ def test_the_error_file_has_the_failed_rows_an_errors_column_and_the_original_sh
     rows = list(csv.reader(io.StringIO(response.content.decode("gb18030"))))
     assert rows[0][0] == "主单号" and rows[0][-1] == "errors"
     assert len(rows) == 1 + upload.rows_invalid
-    assert any("R_ZIP" in row[-1] for row in rows[1:])
+    assert any("R_ZIP 邮编:" in row[-1] for row in rows[1:])  # the column named as the file names it
+    assert not any("consignee_zip" in row[-1] for row in rows[1:])
 
 
 def test_a_file_refused_as_a_whole_stores_nothing_and_says_why(client, owner, upload_file):
@@ -90,6 +92,12 @@ def test_a_file_refused_as_a_whole_stores_nothing_and_says_why(client, owner, up
     assert not Shipment.objects.filter(upload=upload).exists()
     page = client.get(f"/uploads/{upload.pk}/").content.decode()
     assert "F_NOT_TABULAR" in page and "nothing from it was stored" in page
+    page = client.get(f"/uploads/{upload.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "This is not a CSV text file" not in page  # the reason in the reader's language, not the uploader's
+    uploaded(client, upload_file)
+    again = uploaded(client, upload_file, "sample_small.xls", data=sample("sample_small.csv"))  # the same bytes, refused as .xls
+    page = client.get(f"/uploads/{again.pk}/").content.decode()
+    assert "already uploaded" in page and "R_HAWB_EXISTS" not in page  # no rows were read: none can be on the portal
 
 
 def test_an_oversized_file_is_refused_on_the_form_and_nothing_is_stored(client, owner, upload_file, settings):
