@@ -30,10 +30,11 @@ def test_the_chinese_catalog_is_compiled_and_up_to_date():
     import gettext
 
     catalog = gettext.GNUTranslations(mo.open("rb"))
-    translated = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"', po.read_text(), re.M)
+    translated = re.findall(r'^(?:msgctxt "(.+)"\n)?msgid "(.+)"\nmsgstr "(.+)"', po.read_text(), re.M)
     assert len(translated) > 50
-    for msgid, msgstr in translated:
-        assert catalog.gettext(msgid.replace('\\"', '"')) == msgstr.replace('\\"', '"'), msgid
+    for context, msgid, msgstr in translated:
+        msgid, msgstr = msgid.replace('\\"', '"'), msgstr.replace('\\"', '"')
+        assert (catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)) == msgstr, msgid
 
 
 @pytest.mark.django_db

@@ -43,6 +43,7 @@ def test_the_result_page_speaks_chinese(client, owner, upload_file):
     upload = uploaded(client, upload_file)
     page = client.get(f"/uploads/{upload.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "只接受美元" in page
+    assert "已接受行" in page and "ACE 已接受" not in page  # rows accepted from the file, not ACE's acceptance
 
 
 def test_a_colleague_sees_the_upload_and_an_outsider_gets_404(client, owner, colleague, outsider, upload_file):
