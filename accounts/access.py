@@ -7,7 +7,7 @@ it up answers 404, exactly like an object that does not exist.
 The rules, by the kind of the user's organization:
 - forwarder: its own uploads, manifests and shipments;
 - broker: the manifests and shipments of forwarders that chose it;
-- cfs: manifests and shipments arriving at its airport and assigned to it;
+- cfs: manifests and shipments arriving at its airport and assigned to it, and its own hand-off files;
 - operator (support agents and platform admins): everything, read-only for support.
 """
 
@@ -33,7 +33,7 @@ def membership_for(user) -> Membership | None:
         return None
 
 
-def _by_kind(org: Organization | None, qs: QuerySet, *, forwarder: str, broker: str | None, cfs: str | None) -> QuerySet:
+def _by_kind(org: Organization | None, qs: QuerySet, *, forwarder: str | None, broker: str | None, cfs: str | None) -> QuerySet:
     if org is None:
         return qs.none()
     if org.kind == Organization.Kind.OPERATOR:
@@ -73,6 +73,13 @@ def events_for(org: Organization | None) -> QuerySet:
         org, ShipmentEvent.objects.all(),
         forwarder="shipment__forwarder", broker="shipment__broker", cfs="shipment__cfs",
     )
+
+
+def handoff_batches_for(org: Organization | None) -> QuerySet:
+    """Hand-off files a station sent to be worked in the background: its own, and (for operators) every station's."""
+    from cfs.models import HandoffBatch
+
+    return _by_kind(org, HandoffBatch.objects.all(), forwarder=None, broker=None, cfs="cfs")
 
 
 def organizations_visible_to(org: Organization | None) -> QuerySet:

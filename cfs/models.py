@@ -6,12 +6,20 @@ how many pieces were counted, which carrier took the parcel with which tracking 
 cfs/services.py writes them, in the same transaction as the custody move.
 """
 
-import re
-
+import regex
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# How long one tracking number may take against a station's own pattern. A sound pattern takes
+# microseconds on 40 characters; one that backtracks catastrophically, such as (A|AA)+B, would hold
+# a web thread for minutes.
+PATTERN_TIMEOUT_SECONDS = 0.05
+
+
+class PatternTooSlow(Exception):
+    """The carrier's pattern took longer than PATTERN_TIMEOUT_SECONDS on a tracking number."""
 
 
 class Carrier(models.Model):
@@ -19,7 +27,7 @@ class Carrier(models.Model):
 
     cfs = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="carriers",
                             limit_choices_to={"kind": "cfs"}, help_text=_("Empty: offered to every station."))
-    code = models.SlugField(_("code"), max_length=20)
+    code = models.SlugField(_("code"), max_length=20, allow_unicode=True)
     name = models.CharField(_("name"), max_length=80)
     tracking_pattern = models.CharField(
         _("tracking number pattern"), max_length=300, blank=True,
@@ -39,7 +47,13 @@ class Carrier(models.Model):
         return self.name
 
     def accepts(self, tracking_number: str) -> bool:
-        return not self.tracking_pattern or re.fullmatch(self.tracking_pattern, tracking_number) is not None
+        """Whether the whole tracking number matches the pattern; PatternTooSlow when the pattern runs out of time."""
+        if not self.tracking_pattern:
+            return True
+        try:
+            return regex.fullmatch(self.tracking_pattern, tracking_number, timeout=PATTERN_TIMEOUT_SECONDS) is not None
+        except TimeoutError as error:
+            raise PatternTooSlow(self.tracking_pattern) from error
 
 
 class Collection(models.Model):
@@ -134,6 +148,10 @@ class HandoffBatch(models.Model):
     handed_off = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=list, blank=True)
+    # Why the whole file was refused (not a CSV, columns missing…): no line was worked.
+    error = models.TextField(blank=True)
+    # The uploader's language: the refusals are written in it, as a short file's report is.
+    language = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

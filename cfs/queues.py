@@ -43,6 +43,10 @@ def station_handoffs(org, station) -> QuerySet:
     return Handoff.objects.filter(cfs=station, shipment__in=access.shipments_for(org))
 
 
+def station_handoff_batches(org, station) -> QuerySet:
+    return access.handoff_batches_for(org).filter(cfs=station)
+
+
 def carriers_for(station) -> QuerySet:
     """The carriers a station may hand parcels to: the national ones and its own."""
     return Carrier.objects.filter(active=True).filter(Q(cfs__isnull=True) | Q(cfs=station))

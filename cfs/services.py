@@ -17,29 +17,32 @@ import hashlib
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import regex
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from calista.db import retry_on_conflict
 from calista.params import id_or_none
-from cfs.models import Arrival, Carrier, Collection, Handoff, HandoffBatch
+from cfs.models import PATTERN_TIMEOUT_SECONDS, Arrival, Carrier, Collection, Handoff, HandoffBatch, PatternTooSlow
 from cfs.queues import carriers_for, ready_for_hand_off, station_manifests, station_shipments
 from customs.models import Hold
 from shipments import lifecycle
 from shipments.lifecycle import Actor, Outcome
 from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
+from shipments.progress import percent, progress_get, progress_set
 
 C, S = Custody, CustomsStatus
 
 CSV_MAX_BYTES = 2 * 1024 * 1024
 CSV_MAX_ROWS = 5000
+PROGRESS_EVERY = 25  # lines of a background file between two progress notes
 CSV_COLUMNS = {  # accepted headers (lower-cased, spaces and dashes as underscores) -> column
     "hawb": "hawb", "hawb_no": "hawb", "hawb_number": "hawb", "house_awb": "hawb",
     "mawb": "mawb", "mawb_no": "mawb", "mawb_number": "mawb",
@@ -105,20 +108,64 @@ def _manifest(cfs, manifest_id) -> Manifest:
 # --- Carriers ---------------------------------------------------------------------------------
 
 
+# What a scanned tracking number may hold (scan_normalize) and how long it may be (_tracking_problem).
+TRACKING_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+TRACKING_MAX_LENGTH = 40
+
+
+def _pattern_problem(tracking_pattern: str) -> str:
+    """Why a station's tracking number pattern cannot be used (empty: it can).
+
+    Every match runs under a timeout anyway (Carrier.accepts); this refuses up front the patterns
+    that backtrack catastrophically, so a carrier whose every label would be refused is never added.
+    The probes are the worst inputs for such patterns: one character of the pattern (or A, 0) repeated
+    to the longest tracking number, with and without a last character that makes the match fail.
+    """
+    try:
+        compiled = regex.compile(tracking_pattern)
+    except (regex.error, ValueError, OverflowError):
+        return _("The tracking number pattern is not a valid regular expression.")
+    characters = sorted({c for c in tracking_pattern.upper() if c in TRACKING_ALPHABET} | {"A", "0"})
+    probes = [c * n + end for c in characters for n, end in ((TRACKING_MAX_LENGTH, ""), (TRACKING_MAX_LENGTH - 1, "!"))]
+    try:
+        for probe in probes:
+            compiled.fullmatch(probe, timeout=PATTERN_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return _("The tracking number pattern takes too long to check (nested repetition such as (A|AA)+): "
+                 "write it without a repetition inside a repetition.")
+    return ""
+
+
+def _carrier_code(name: str, taken: set[str]) -> str:
+    """A code for the API and CSV files, from the name in any script; numbered when a longer name cut to 20
+    characters would give one that is taken."""
+    base = slugify(name, allow_unicode=True)[:20].strip("-") or "carrier"
+    code, n = base, 1
+    while code in taken:
+        n += 1
+        suffix = f"-{n}"
+        code = base[:20 - len(suffix)].rstrip("-") + suffix
+    return code
+
+
 def carrier_add(*, cfs, name: str, tracking_pattern: str = "") -> Carrier:
     """A carrier of the station's own (a regional courier), offered next to UPS, FedEx, DHL and USPS."""
     name = " ".join(name.split())
-    code = slugify(name)[:20]
-    if not code:
+    if not name:
         raise CfsError(_("Give the carrier a name."))
-    if tracking_pattern:
+    if tracking_pattern and (problem := _pattern_problem(tracking_pattern)):
+        raise CfsError(problem)
+    listed = Carrier.objects.filter(Q(cfs__isnull=True) | Q(cfs=cfs))
+    for _attempt in range(3):
+        if listed.filter(name__iexact=name).exists():
+            raise CfsError(_("%(name)s is already on the list.") % {"name": name})
+        code = _carrier_code(name, set(listed.values_list("code", flat=True)))
         try:
-            re.compile(tracking_pattern)
-        except re.error:
-            raise CfsError(_("The tracking number pattern is not a valid regular expression."))
-    if Carrier.objects.filter(Q(cfs__isnull=True) | Q(cfs=cfs)).filter(Q(code=code) | Q(name__iexact=name)).exists():
-        raise CfsError(_("%(name)s is already on the list.") % {"name": name})
-    return Carrier.objects.create(cfs=cfs, code=code, name=name, tracking_pattern=tracking_pattern)
+            with transaction.atomic():
+                return Carrier.objects.create(cfs=cfs, code=code, name=name, tracking_pattern=tracking_pattern)
+        except IntegrityError:  # a colleague added a carrier with the same code a moment ago: number this one
+            continue
+    raise CfsError(_("%(name)s could not be added; try again.") % {"name": name})
 
 
 # --- Pick-up, arrival, breakdown, exam ------------------------------------------------------
@@ -164,6 +211,9 @@ def manifest_arrival_record(*, cfs, user, manifest_id: int, pieces_received: int
     """The MAWB is in the bonded warehouse; its pieces were counted. A shortage or an overage needs a note."""
     manifest = _manifest(cfs, manifest_id)
     _already_received(manifest)
+    if manifest.custody != C.IN_TRANSIT:
+        raise CfsError(_("MAWB %(mawb)s is not in transit to the station (%(custody)s): only a MAWB collected from the "
+                         "terminal can be received.") % {"mawb": manifest, "custody": manifest.get_custody_display()})
     note = note.strip()
     if pieces_received < 0:
         raise CfsError(_("Count the pieces: a number of zero or more."))
@@ -212,9 +262,17 @@ def manifest_breakdown(*, cfs, user, manifest_id: int) -> Manifest:
 @retry_on_conflict
 def shipments_exam_return(*, cfs, user, shipment_ids: Iterable[int]) -> Outcome:
     """Parcels back from the centralized examination station (after a 1X transfer)."""
-    ids = list(station_shipments(cfs, cfs).filter(pk__in=[int(i) for i in shipment_ids]).values_list("pk", flat=True))
-    return lifecycle.shipments_back_from_exam(ids, actor=_actor(cfs, user), data=_place(cfs),
-                                              message=_("Back from exam at %(where)s") % {"where": _where(cfs)})
+    wanted = {int(i) for i in shipment_ids}
+    if not wanted:
+        raise CfsError(_("Select at least one parcel."))
+    hawbs = dict(station_shipments(cfs, cfs).filter(pk__in=wanted).values_list("pk", "hawb"))
+    outcome = lifecycle.shipments_back_from_exam(sorted(hawbs), actor=_actor(cfs, user), data=_place(cfs),
+                                                 message=_("Back from exam at %(where)s") % {"where": _where(cfs)})
+    for pk in outcome.refused:  # the lifecycle's "cannot go from Broken down to Broken down" names no parcel
+        outcome.refused[pk] = _("HAWB %(hawb)s is not at exam.") % {"hawb": hawbs[pk]}
+    for pk in wanted - hawbs.keys():
+        outcome.refused[pk] = _("One of the parcels chosen is not at this station.")
+    return outcome
 
 
 # --- Hand-off ---------------------------------------------------------------------------------
@@ -240,9 +298,17 @@ class HandedOff:
 
 
 def _tracking_problem(carrier: Carrier, tracking: str) -> str:
-    if not 6 <= len(tracking) <= 40:
-        return _("%(tracking)s is not a tracking number") % {"tracking": tracking or "—"}
-    if not carrier.accepts(tracking):
+    if not tracking:
+        return _("Scan or type the tracking number.")
+    if not 6 <= len(tracking) <= TRACKING_MAX_LENGTH:
+        return _("%(tracking)s is not a tracking number") % {"tracking": tracking}
+    try:
+        accepted = carrier.accepts(tracking)
+    except PatternTooSlow:
+        return _("%(tracking)s is not a %(carrier)s tracking number: the carrier's tracking number pattern takes too long "
+                 "to check (ask your administrator to simplify it on the Carriers page)") % {
+            "tracking": tracking, "carrier": carrier.name}
+    if not accepted:
         return _("%(tracking)s is not a %(carrier)s tracking number") % {"tracking": tracking, "carrier": carrier.name}
     if Handoff.objects.filter(carrier=carrier, tracking_number=tracking).exists():
         return _("%(carrier)s tracking number %(tracking)s is already on another parcel") % {"tracking": tracking,
@@ -326,7 +392,7 @@ def shipments_hand_off_select(*, cfs, user, carrier_id: int, tracking_by_shipmen
     actor = _actor(cfs, user)
     return [_hand_off(cfs=cfs, actor=actor, user=user, shipment=found[int(shipment_id)], carrier=carrier,
                       tracking=scan_normalize(tracking), method=Handoff.Method.SELECTION)
-            if int(shipment_id) in found else HandedOff(None, refusal=_("no such HAWB at this station"))
+            if int(shipment_id) in found else HandedOff(None, refusal=_("One of the parcels chosen is not at this station."))
             for shipment_id, tracking in tracking_by_shipment.items()]
 
 
@@ -350,9 +416,11 @@ def _find_hawb(cfs, code: str, *, manifest_id: int | None) -> list[Shipment]:
 
 
 def _scan_hawb(cfs, code: str, *, manifest_id: int | None) -> Scan:
+    if not code:
+        return Scan("bad", _("Scan or type the HAWB."))
     found = _find_hawb(cfs, code, manifest_id=manifest_id)
     if not found:
-        return Scan("bad", _("%(code)s: no such HAWB at this station") % {"code": code or "—"})
+        return Scan("bad", _("%(code)s: no such HAWB at this station") % {"code": code})
     if len(found) > 1:
         return Scan("bad", _("HAWB %(hawb)s is on several MAWBs (%(mawbs)s): scan from the MAWB's own scan page") % {
             "hawb": code, "mawbs": ", ".join(str(s.manifest) for s in found)})
@@ -473,11 +541,12 @@ def _csv_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def handoffs_from_csv(*, cfs, user, content: bytes) -> CsvReport:
+def handoffs_from_csv(*, cfs, user, content: bytes, progress: Callable[[int, int], None] | None = None) -> CsvReport:
     """Hand off the parcels a CSV file lists (hawb, carrier, tracking_number; mawb optional), each line on its own.
 
     The parcels and carriers are looked up in one query each; each hand-off is then its own
     transaction, so that a refused line (not released, on hold, not broken down) leaves the others done.
+    `progress(lines worked, lines)` is called every PROGRESS_EVERY lines and at the end.
     """
     try:
         rows = _csv_rows(content)
@@ -492,19 +561,25 @@ def handoffs_from_csv(*, cfs, user, content: bytes) -> CsvReport:
     actor = _actor(cfs, user)
     report = CsvReport()
     done: dict[int, int] = {}
-    for number, row in rows:
+    for index, (number, row) in enumerate(rows):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index, len(rows))
         hawb, mawb = scan_normalize(row.get("hawb", "")), scan_normalize(row.get("mawb", ""))
         line = CsvLine(number, hawb, row.get("carrier", ""), scan_normalize(row.get("tracking", "")))
         report.lines.append(line)
         found = [s for s in candidates.get(hawb, []) if not mawb or s.mawb == mawb]
         live = [s for s in found if s.status != S.CANCELLED] or found
         carrier = by_name.get(line.carrier.lower())
-        if not live:
+        if not hawb:
+            line.refusal = _("no HAWB on this line")
+        elif not live:
             line.refusal = _("no such HAWB at this station")
         elif len(live) > 1:
             line.refusal = _("HAWB %(hawb)s is on several MAWBs: add a mawb column") % {"hawb": hawb}
         elif carrier is None:
             line.refusal = _("unknown carrier %(carrier)s") % {"carrier": line.carrier or "—"}
+        elif not line.tracking:
+            line.refusal = _("no tracking number on this line")
         elif live[0].pk in done:
             line.refusal = _("already handed off on line %(line)s") % {"line": done[live[0].pk]}
         elif Handoff.objects.filter(shipment=live[0], carrier=carrier, tracking_number=line.tracking).exists():
@@ -516,6 +591,8 @@ def handoffs_from_csv(*, cfs, user, content: bytes) -> CsvReport:
             line.refusal = line.result.refusal
             if line.result.ok:
                 done[live[0].pk] = number
+    if progress is not None:
+        progress(len(rows), len(rows))
     return report
 
 
@@ -524,22 +601,40 @@ def handoff_batch_create(*, cfs, user, content: bytes) -> HandoffBatch:
     from calista.queueing import enqueue
     from cfs.tasks import handoff_batch_task
 
-    batch = HandoffBatch.objects.create(cfs=cfs, uploaded_by=user, content=content)
+    batch = HandoffBatch.objects.create(cfs=cfs, uploaded_by=user, content=content, language=translation.get_language() or "")
     enqueue(handoff_batch_task, batch.pk)
     return batch
 
 
 def handoff_batch_run(*, batch_id: int) -> HandoffBatch | None:
-    """Work a batch; a batch cut short by a crash is worked again from the top, and lines already done stay done."""
+    """Work a batch; a batch cut short by a crash is worked again from the top, and lines already done stay done.
+
+    Its progress is kept in the cache while it works (handoff_batch_progress_get); its report, with the reason
+    of every refused line in the uploader's language, on the batch when it is done.
+    """
     batch = HandoffBatch.objects.select_related("cfs", "uploaded_by").get(pk=batch_id)
     if batch.state == HandoffBatch.State.DONE:
         return None
     HandoffBatch.objects.filter(pk=batch.pk).update(state=HandoffBatch.State.PROCESSING, started_at=timezone.now())
-    report = handoffs_from_csv(cfs=batch.cfs, user=batch.uploaded_by, content=bytes(batch.content))
-    lines = [{"line": line.line, "hawb": line.hawb, "ok": line.ok, "refusal": str(line.refusal)} for line in report.lines]
+
+    def progress(done: int, total: int) -> None:
+        progress_set("handoff_batch", batch.pk, phase="work", done=done, total=total)
+
+    with translation.override(batch.language or None):
+        report = handoffs_from_csv(cfs=batch.cfs, user=batch.uploaded_by, content=bytes(batch.content), progress=progress)
+        lines = [{"line": line.line, "hawb": line.hawb, "carrier": line.carrier, "tracking": line.tracking, "ok": line.ok,
+                  "refusal": str(line.refusal)} for line in report.lines]
     HandoffBatch.objects.filter(pk=batch.pk).update(state=HandoffBatch.State.DONE, finished_at=timezone.now(), report=lines,
-                                                    handed_off=report.handed_off, refused=report.refused)
+                                                    error=report.error, handed_off=report.handed_off, refused=report.refused)
     return batch
+
+
+def handoff_batch_progress_get(batch: HandoffBatch) -> dict:
+    """How far a batch has come: lines worked and lines in all (none known before its worker starts, or without a cache)."""
+    state = progress_get("handoff_batch", batch.pk)
+    total = state.get("total") or 0
+    done = state.get("work_done", 0)
+    return {"done": done, "total": total, "percent": percent(state, "work") if total else 0}
 
 
 def handoff_batches_recover(*, older_than) -> list[int]:
@@ -607,8 +702,9 @@ def cfs_simulate_step(*, cfs, now: datetime) -> SimulationStep:
         except CfsError:
             pass
     shipments = station_shipments(cfs, cfs)
-    examined = shipments.filter(custody=C.AT_EXAM, status=S.RELEASED, open_holds=0).values_list("pk", flat=True)
-    step.back_from_exam = len(shipments_exam_return(cfs=cfs, user=None, shipment_ids=list(examined)).moved)
+    examined = list(shipments.filter(custody=C.AT_EXAM, status=S.RELEASED, open_holds=0).values_list("pk", flat=True))
+    if examined:
+        step.back_from_exam = len(shipments_exam_return(cfs=cfs, user=None, shipment_ids=examined).moved)
     carriers = list(Carrier.objects.filter(cfs__isnull=True, code__in=DEMO_CARRIERS).order_by("code"))
     if not carriers:
         return step

@@ -31,6 +31,7 @@ from cfs.services import (
     Scan,
     carrier_add,
     handoff_batch_create,
+    handoff_batch_progress_get,
     handoffs_from_csv,
     manifest_arrival_record,
     manifest_breakdown,
@@ -244,9 +245,12 @@ def ready(request):
             if done:
                 messages.success(request, _("%(n)s parcel(s) handed off.") % {"n": len(done)})
             for r in results:
-                if not r.ok:
-                    messages.error(request, _("HAWB %(hawb)s: %(reason)s") % {"hawb": r.shipment.hawb if r.shipment else "—",
-                                                                              "reason": r.refusal})
+                if r.ok:
+                    continue
+                if r.shipment is None:
+                    messages.error(request, r.refusal)
+                else:
+                    messages.error(request, _("HAWB %(hawb)s: %(reason)s") % {"hawb": r.shipment.hawb, "reason": r.refusal})
         return redirect(request.get_full_path())
     shipments = queues.ready_for_hand_off(queues.station_shipments(request.org, station)).select_related("manifest")
     manifest = None
@@ -272,8 +276,11 @@ def held(request):
 @station_page
 @require_POST
 def exam_return(request):
-    outcome = shipments_exam_return(cfs=request.org, user=request.user,
-                                    shipment_ids=ids(request.POST.getlist("shipment")))
+    try:
+        outcome = shipments_exam_return(cfs=request.org, user=request.user, shipment_ids=ids(request.POST.getlist("shipment")))
+    except CfsError as error:
+        messages.error(request, error.message)
+        return redirect("cfs:held")
     if outcome.moved:
         messages.success(request, _("%(n)s parcel(s) back from exam.") % {"n": len(outcome.moved)})
     for reason in outcome.reasons():
@@ -345,15 +352,39 @@ def handoff_upload(request):
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["file"].read()
         if content.count(b"\n") > QUEUED_CSV_LINES:  # long files are worked by a worker: the page does not wait
-            handoff_batch_create(cfs=station, user=request.user, content=content)
-            messages.success(request, _("The file is being worked line by line; the hand-offs appear below as they are done."))
-            return redirect("cfs:handoffs")
+            batch = handoff_batch_create(cfs=station, user=request.user, content=content)
+            messages.success(request, _("The file is being worked line by line in the background; this page shows how far it "
+                                        "has come and then every line refused, with the reason."))
+            return redirect("cfs:handoff_batch", batch.pk)
         report = handoffs_from_csv(cfs=station, user=request.user, content=content)
     return render(request, "cfs/handoff_upload.html", _context(request, station, form=form, report=report,
                                                                carriers=queues.carriers_for(station)))
 
 
 QUEUED_CSV_LINES = 300
+
+
+def _batch_context(request, pk) -> dict:
+    station = _station(request)
+    batch = access.get_scoped_or_404(queues.station_handoff_batches(request.org, station).select_related("uploaded_by"), pk=pk)
+    done = batch.state == batch.State.DONE
+    return _context(request, station, batch=batch, done=done, progress=None if done else handoff_batch_progress_get(batch),
+                    refused_lines=[line for line in batch.report if not line.get("ok")])
+
+
+@station_page
+@require_GET
+def handoff_batch(request, pk):
+    """A long hand-off file worked in the background: its progress, then what it did and every refused line with the reason."""
+    return render(request, "cfs/handoff_batch.html", _batch_context(request, pk))
+
+
+@station_page
+@require_GET
+def handoff_batch_progress(request, pk):
+    """The batch's state alone, polled by htmx; 286 tells htmx to stop polling once the file is done."""
+    context = _batch_context(request, pk)
+    return render(request, "cfs/_handoff_batch_state.html", context, status=286 if context["done"] else 200)
 
 
 def _day(request) -> date:
@@ -380,7 +411,9 @@ def handoffs(request):
     by_carrier = (day_handoffs.order_by().values("carrier", "carrier__name").annotate(n=Count("pk")).order_by("carrier__name"))
     page = Paginator(day_handoffs.select_related("shipment", "carrier", "handed_by"), SHIPMENTS_PER_PAGE).get_page(
         request.GET.get("page"))
-    return render(request, "cfs/handoffs.html", _context(request, station, day=day, by_carrier=by_carrier, page=page))
+    batches = queues.station_handoff_batches(request.org, station).select_related("uploaded_by").defer("content", "report")[:5]
+    return render(request, "cfs/handoffs.html", _context(request, station, day=day, by_carrier=by_carrier, page=page,
+                                                         batches=batches))
 
 
 # --- Printables -----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Every custody move a station makes, the refusal of each forbidden hand-off, piece counts, events, CSV and demo traffic."""
 
 import itertools
+import time
 
 import pytest
 
@@ -112,7 +113,8 @@ def test_an_overage_is_recorded_with_its_note(forwarder_org, cfs_org, cfs_user):
 
 def test_a_mawb_not_collected_cannot_be_received(forwarder_org, cfs_org, cfs_user):
     manifest = mawb_at(forwarder_org, cfs_org)
-    with pytest.raises(services.CfsError, match="cannot go from Transfer authorized to At CFS"):
+    with pytest.raises(services.CfsError, match=r"^MAWB 160-12345675 is not in transit to the station \(Transfer authorized\): only "
+                                                r"a MAWB collected from the terminal can be received\.$"):
         receive(cfs_org, cfs_user, manifest)
     assert not Arrival.objects.exists()
 
@@ -144,10 +146,26 @@ def test_an_exam_transfer_moves_a_hawb_to_exam_and_the_station_brings_it_back(fo
     refused = hand_off(cfs_org, cfs_user, shipment, ups)
     assert refused.refusal == "not broken down"
     outcome = services.shipments_exam_return(cfs=cfs_org, user=cfs_user, shipment_ids=[shipment.pk, parcel(manifest, "H0002").pk])
-    assert outcome.moved == [shipment.pk] and "Broken down" in outcome.refused[parcel(manifest, "H0002").pk]
+    assert outcome.moved == [shipment.pk] and outcome.refused == {parcel(manifest, "H0002").pk: "HAWB H0002 is not at exam."}
     shipment.refresh_from_db()
     assert shipment.custody == "broken_down"
     assert hand_off(cfs_org, cfs_user, shipment, ups).ok
+
+
+def test_bringing_back_from_exam_with_nothing_chosen_asks_to_select_a_parcel(cfs_org, cfs_user):
+    with pytest.raises(services.CfsError, match=r"^Select at least one parcel\.$"):
+        services.shipments_exam_return(cfs=cfs_org, user=cfs_user, shipment_ids=[])
+
+
+def test_bringing_back_another_stations_parcel_from_exam_says_it_is_not_here_and_moves_nothing(
+        forwarder_org, cfs_org, cfs_user, other_cfs_org, other_cfs_user):
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    shipment = parcel(manifest, "H0001")
+    lifecycle.shipments_to_exam([shipment.pk], message="1X transfer for exam")
+    outcome = services.shipments_exam_return(cfs=other_cfs_org, user=other_cfs_user, shipment_ids=[shipment.pk])
+    assert outcome.moved == [] and outcome.reasons() == ["One of the parcels chosen is not at this station."]
+    shipment.refresh_from_db()
+    assert shipment.custody == "at_exam"
 
 
 # --- Hand-off and its refusals ------------------------------------------------------------------
@@ -263,6 +281,85 @@ def test_a_station_adds_its_own_carrier_and_hands_off_to_it(forwarder_org, cfs_o
         services.carrier_add(cfs=cfs_org, name="Broken", tracking_pattern="([")
 
 
+def test_a_carrier_with_a_chinese_name_is_added_with_its_name_as_code(forwarder_org, cfs_org, cfs_user):
+    carrier = services.carrier_add(cfs=cfs_org, name="顺丰速运", tracking_pattern=r"SF[0-9]{12}")
+    assert (carrier.name, carrier.code) == ("顺丰速运", "顺丰速运")
+    with pytest.raises(services.CfsError, match="^顺丰速运 is already on the list.$"):
+        services.carrier_add(cfs=cfs_org, name="顺丰速运")
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"))
+    content = "hawb,carrier,tracking\nH0001,顺丰速运,SF123456789012\n".encode()
+    assert services.handoffs_from_csv(cfs=cfs_org, user=cfs_user, content=content).handed_off == 1
+
+
+def test_two_long_names_that_begin_alike_are_both_added_with_different_codes(cfs_org):
+    first = services.carrier_add(cfs=cfs_org, name="Pacific Coast Express Couriers")
+    second = services.carrier_add(cfs=cfs_org, name="Pacific Coast Express Logistics")
+    assert first.code == "pacific-coast-expres" and second.code == "pacific-coast-expr-2"
+
+
+def test_a_name_of_signs_only_still_gets_a_code(cfs_org):
+    assert services.carrier_add(cfs=cfs_org, name="★★★").code == "carrier"
+
+
+def test_a_blank_name_is_refused(cfs_org):
+    with pytest.raises(services.CfsError, match="^Give the carrier a name.$"):
+        services.carrier_add(cfs=cfs_org, name="  ")
+
+
+@pytest.mark.parametrize("pattern", [r"(A|AA)+B", r"(0|00)+X"])
+def test_a_pattern_that_backtracks_catastrophically_is_refused_when_the_carrier_is_added(cfs_org, pattern):
+    with pytest.raises(services.CfsError, match="takes too long to check"):
+        services.carrier_add(cfs=cfs_org, name="Slowpoke", tracking_pattern=pattern)
+    assert not Carrier.objects.filter(name="Slowpoke").exists()
+
+
+def test_the_nested_pattern_from_qa_answers_at_once_that_a_run_of_letters_is_not_its_tracking_number(
+        forwarder_org, cfs_org, cfs_user):
+    nested = services.carrier_add(cfs=cfs_org, name="Nested", tracking_pattern=r"(A+)+B")  # harmless for the regex engine
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"))
+    started = time.monotonic()
+    refused = hand_off(cfs_org, cfs_user, parcel(manifest, "H0001"), nested, tracking="A" * 25)
+    assert time.monotonic() - started < 1
+    assert refused.refusal == f"{'A' * 25} is not a Nested tracking number"
+    assert hand_off(cfs_org, cfs_user, parcel(manifest, "H0001"), nested, tracking="AAAAAB").ok
+
+
+def test_a_slow_pattern_on_file_refuses_the_tracking_number_at_once_on_every_path(forwarder_org, cfs_org, cfs_user):
+    slow = Carrier.objects.create(cfs=cfs_org, code="slow", name="Slowpoke", tracking_pattern=r"(A|AA)+B")  # added before the check
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"))
+    label = "A" * 35
+    started = time.monotonic()
+    pending = scan(cfs_org, cfs_user, "H0001", carrier=slow).pending
+    scanned = scan(cfs_org, cfs_user, label, pending=pending, carrier=slow)
+    selected = services.shipments_hand_off_select(cfs=cfs_org, user=cfs_user, carrier_id=slow.pk,
+                                                  tracking_by_shipment={pending.pk: label})
+    report = services.handoffs_from_csv(cfs=cfs_org, user=cfs_user, content=f"hawb,carrier,tracking\nH0001,slow,{label}\n".encode())
+    assert time.monotonic() - started < 2
+    too_slow = f"{label} is not a Slowpoke tracking number: the carrier's tracking number pattern takes too long to check"
+    assert scanned.state == "bad" and scanned.message.startswith(too_slow)
+    assert selected[0].refusal.startswith(too_slow) and report.lines[0].refusal.startswith(too_slow)
+    assert not Handoff.objects.exists()
+
+
+def test_a_blank_tracking_number_asks_for_one(forwarder_org, cfs_org, cfs_user, ups):
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"))
+    assert hand_off(cfs_org, cfs_user, parcel(manifest, "H0001"), ups, tracking=" ").refusal == "Scan or type the tracking number."
+    report = services.handoffs_from_csv(cfs=cfs_org, user=cfs_user, content=b"hawb,carrier,tracking\nH0001,UPS,\n,UPS,1Z1\n")
+    assert [line.refusal for line in report.lines] == ["no tracking number on this line", "no HAWB on this line"]
+
+
+def test_choosing_a_parcel_that_is_not_at_the_station_says_so_without_a_hawb(forwarder_org, cfs_org, cfs_user, other_cfs_org, ups):
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"))
+    [result] = services.shipments_hand_off_select(cfs=other_cfs_org, user=None, carrier_id=ups.pk,
+                                                  tracking_by_shipment={parcel(manifest, "H0001").pk: UPS_TRACKING})
+    assert result.shipment is None and result.refusal == "One of the parcels chosen is not at this station."
+
+
 @pytest.mark.parametrize(("status", "open_holds", "custody"),
                          list(itertools.product(["accepted", "on_hold", "released"], [0, 1], ["at_cfs", "broken_down", "at_exam"])))
 def test_the_scan_preview_refuses_exactly_what_the_lifecycle_refuses(forwarder_org, cfs_org, cfs_user, ups, status, open_holds, custody):
@@ -331,6 +428,10 @@ def test_a_scan_of_an_unknown_or_foreign_hawb_says_it_is_not_here(forwarder_org,
     assert scan(other_cfs_org, other_cfs_user, "H0001", carrier=ups).message == "H0001: no such HAWB at this station"
 
 
+def test_an_empty_scan_asks_for_the_hawb(cfs_org, cfs_user, ups):
+    assert scan(cfs_org, cfs_user, " \r", carrier=ups).message == "Scan or type the HAWB."
+
+
 def test_a_wrong_label_keeps_the_hawb_pending_and_another_hawb_starts_over(forwarder_org, cfs_org, cfs_user, ups):
     manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
     release(parcel(manifest, "H0001"), parcel(manifest, "H0002"))
@@ -390,6 +491,41 @@ def test_a_hawb_twice_in_a_csv_is_handed_off_once(forwarder_org, cfs_org, cfs_us
     content = f"hawb,carrier,tracking_number\nH0001,UPS,{UPS_TRACKING}\nH0001,USPS,{USPS_TRACKING}\n".encode()
     report = services.handoffs_from_csv(cfs=cfs_org, user=cfs_user, content=content)
     assert [line.refusal for line in report.lines] == ["", "already handed off on line 2"]
+
+
+def long_file(hawbs):
+    return ("hawb,carrier,tracking_number\n" + "".join(f"{h},UPS,1Z999AA1{n:010d}\n" for n, h in enumerate(hawbs))).encode()
+
+
+def test_a_file_worked_in_the_background_keeps_every_refused_line_with_its_reason(forwarder_org, cfs_org, cfs_user):
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"))
+    batch = services.handoff_batch_create(cfs=cfs_org, user=cfs_user, content=long_file(["H0001", "H0002", "NOPE"]))
+    services.handoff_batch_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert (batch.state, batch.handed_off, batch.refused, batch.error) == ("done", 1, 2, "")
+    refused = [line for line in batch.report if not line["ok"]]
+    assert [(line["line"], line["hawb"], line["carrier"], line["tracking"], line["refusal"]) for line in refused] == [
+        (3, "H0002", "UPS", "1Z999AA10000000001", "not released by CBP"),
+        (4, "NOPE", "UPS", "1Z999AA10000000002", "no such HAWB at this station")]
+    assert services.handoff_batch_progress_get(batch) == {"done": 3, "total": 3, "percent": 100}
+
+
+def test_a_file_worked_in_the_background_says_why_it_was_refused_whole(cfs_org, cfs_user):
+    batch = services.handoff_batch_create(cfs=cfs_org, user=cfs_user, content=b"hawb,tracking\nH0001,1Z\n")
+    services.handoff_batch_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.state == "done" and batch.error.startswith("The first line must name the columns")
+
+
+def test_a_file_worked_in_the_background_reports_in_the_uploaders_language(cfs_org, cfs_user):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        batch = services.handoff_batch_create(cfs=cfs_org, user=cfs_user, content=long_file(["NOPE"]))
+    services.handoff_batch_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.language == "zh-hans" and batch.report[0]["refusal"] != "no such HAWB at this station"
 
 
 # --- Demo traffic -------------------------------------------------------------------------------

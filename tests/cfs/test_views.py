@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cfs.models import Carrier, Handoff
+from cfs.models import Carrier, Handoff, HandoffBatch
 from shipments import lifecycle
 from shipments.models import Manifest, Shipment
 from tests.cfs.conftest import broken_down, collect, hold, mawb_at, parcel, receive, release
@@ -273,6 +273,75 @@ def test_a_csv_of_hawb_carrier_and_tracking_hands_off_and_reports_each_line(clie
     assert Shipment.objects.get(hawb="H0002").custody == "handed_off"
 
 
+def long_csv(lines: int) -> bytes:
+    return ("hawb,carrier,tracking_number\nH0002,USPS,9400111899223197428490\n"
+            + "".join(f"NOPE{n:04d},UPS,1Z999AA1{n:010d}\n" for n in range(lines))).encode()
+
+
+def test_a_long_csv_is_worked_in_the_background_and_its_page_names_every_refused_line(
+        client, station_world, cfs_user, django_capture_on_commit_callbacks):
+    client.force_login(cfs_user)
+    with django_capture_on_commit_callbacks(execute=True):  # then the worker's turn (tasks run eagerly in tests)
+        response = client.post("/cfs/handoffs/upload/", {"file": SimpleUploadedFile("big.csv", long_csv(305))})
+    batch = HandoffBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/cfs/handoffs/files/{batch.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "1 handed off, 305 refused." in page and "hx-get" not in page
+    assert re.search(r'data-testid="csv-line-3".*?NOPE0000.*?no such HAWB at this station', page, re.S)
+    assert 'data-testid="csv-line-307"' in page and 'data-testid="csv-line-2"' not in page
+    listed = client.get("/cfs/handoffs/").content.decode()
+    assert re.search(rf'data-testid="batch-row-{batch.pk}".*?>1<.*?>305<.*?href="/cfs/handoffs/files/{batch.pk}/"', listed, re.S)
+
+
+def test_a_file_still_being_worked_shows_its_progress_and_the_page_polls_until_it_is_done(client, station_world, cfs_user):
+    from cfs.services import handoff_batch_run
+    from shipments.progress import progress_set
+
+    batch = HandoffBatch.objects.create(cfs=cfs_user.membership.organization, uploaded_by=cfs_user, content=long_csv(305),
+                                        state="processing")
+    progress_set("handoff_batch", batch.pk, phase="work", done=150, total=306)
+    client.force_login(cfs_user)
+    page = client.get(f"/cfs/handoffs/files/{batch.pk}/").content.decode()
+    assert f'hx-get="/cfs/handoffs/files/{batch.pk}/progress/"' in page
+    assert re.search(r'data-testid="batch-count">150 / 306<', page) and "Working…" in page
+    assert client.get(f"/cfs/handoffs/files/{batch.pk}/progress/").status_code == 200
+    handoff_batch_run(batch_id=batch.pk)
+    done = client.get(f"/cfs/handoffs/files/{batch.pk}/progress/")
+    assert done.status_code == 286 and "1 handed off, 305 refused." in done.content.decode()
+
+
+def test_a_stations_hand_off_files_are_seen_by_its_staff_and_by_no_other_station(client, station_world, cfs_user, cfs_colleague,
+                                                                                 other_cfs_user, owner):
+    batch = HandoffBatch.objects.create(cfs=cfs_user.membership.organization, uploaded_by=cfs_user, content=long_csv(1))
+    urls = [f"/cfs/handoffs/files/{batch.pk}/", f"/cfs/handoffs/files/{batch.pk}/progress/"]
+    for user in (cfs_user, cfs_colleague):
+        client.force_login(user)
+        assert [client.get(url).status_code for url in urls] == [200, 200], user
+        assert f'data-testid="batch-row-{batch.pk}"' in client.get("/cfs/handoffs/").content.decode()
+    for user in (other_cfs_user, owner):
+        client.force_login(user)
+        assert [client.get(url).status_code for url in urls] == [404, 404], user
+    client.force_login(other_cfs_user)
+    assert "batch-row" not in client.get("/cfs/handoffs/").content.decode()
+
+
+def test_receiving_a_mawb_not_in_transit_by_a_direct_post_says_why(client, station_world, cfs_user):
+    _manifest, waiting = station_world
+    client.force_login(cfs_user)
+    response = client.post(f"/cfs/mawb/{waiting.pk}/receive/", {"pieces_received": 1})
+    assert response.status_code == 400
+    assert re.search(r'data-testid="receive-error">MAWB 160-12345686 is not in transit to the station \(Transfer authorized\)',
+                     response.content.decode())
+
+
+def test_back_from_exam_says_to_select_a_parcel_and_names_a_parcel_not_at_exam(client, station_world, cfs_user):
+    manifest, _waiting = station_world
+    client.force_login(cfs_user)
+    assert "Select at least one parcel." in client.post("/cfs/held/back-from-exam/", follow=True).content.decode()
+    page = client.post("/cfs/held/back-from-exam/", {"shipment": [parcel(manifest, "H0002").pk]}, follow=True).content.decode()
+    assert "Not moved: HAWB H0002 is not at exam." in page
+
+
 def test_the_station_brings_parcels_back_from_exam(client, station_world, cfs_user):
     manifest, _waiting = station_world
     released = parcel(manifest, "H0002")
@@ -337,6 +406,25 @@ def test_a_station_adds_a_carrier_that_only_it_sees(client, cfs_user, other_cfs_
     client.force_login(other_cfs_user)
     assert "OnTrac" not in client.get("/cfs/carriers/").content.decode()
     assert "OnTrac" not in client.get("/cfs/scan/").content.decode()
+
+
+def test_a_station_adds_a_carrier_with_a_chinese_name(client, cfs_user):
+    client.force_login(cfs_user)
+    assert client.post("/cfs/carriers/", {"name": "顺丰速运", "tracking_pattern": "SF[0-9]{12}"}).status_code == 302
+    assert 'data-testid="carrier-row-顺丰速运"' in client.get("/cfs/carriers/").content.decode()
+
+
+def test_a_carrier_pattern_that_would_hang_the_scan_is_refused_with_the_reason(client, cfs_user):
+    client.force_login(cfs_user)
+    response = client.post("/cfs/carriers/", {"name": "Slowpoke", "tracking_pattern": "(A|AA)+B"})
+    assert response.status_code == 400 and "takes too long to check" in response.content.decode()
+
+
+def test_choosing_a_parcel_no_longer_here_says_so_without_a_blank_hawb(client, station_world, cfs_user, ups):
+    client.force_login(cfs_user)
+    page = client.post("/cfs/ready/", {"shipment": [987654], "carrier": ups.pk, "tracking-987654": "1Z999AA10123456785"},
+                       follow=True).content.decode()
+    assert "One of the parcels chosen is not at this station." in page and "HAWB —" not in page
 
 
 # --- What the forwarder sees ----------------------------------------------------------------------
