@@ -106,7 +106,11 @@ class Countdown:
 
 
 def countdown(arrival_date: date, *, today: date) -> Countdown:
-    return Countdown(days=(today - arrival_date).days)
+    """Where the parcel stands, counted from the manifest's scheduled arrival date (the date the boards' partial index
+    shipment_go_watch is on, so that lists, counts and boards agree). ACE may report a flight arrived before that date:
+    its parcels stay at day 0 until the date comes instead of showing a negative day; their clock then reads as many
+    days short as the flight was early (not yet counted from the actual arrival)."""
+    return Countdown(days=max(0, (today - arrival_date).days))
 
 
 def general_order_cutoffs(today: date) -> tuple[date, date]:

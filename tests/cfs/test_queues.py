@@ -24,6 +24,11 @@ def test_the_countdown_warns_from_day_10_and_is_overdue_from_day_15(days, level,
     assert (clock.days, clock.level, clock.left) == (days, level, left)
 
 
+def test_a_parcel_arrived_before_its_scheduled_date_is_at_day_0_not_a_negative_day():
+    clock = queues.countdown(TODAY + timedelta(days=1), today=TODAY)
+    assert (clock.days, clock.level, clock.left) == (0, "ok", 15)
+
+
 def test_each_mawb_is_in_the_queue_of_its_custody(forwarder_org, cfs_org, cfs_user):
     mawb_at(forwarder_org, cfs_org, mawb="16012345675")
     collect(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345686"))

@@ -376,6 +376,17 @@ def test_the_general_order_page_shows_the_countdown(client, forwarder_org, cfs_o
     assert 'data-testid="count-go_overdue">1<' in queues and 'data-testid="go-alert"' in queues
 
 
+def test_a_parcel_whose_flight_arrived_a_day_early_shows_day_0_on_the_general_order_page(client, forwarder_org, cfs_org, cfs_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    mawb_at(forwarder_org, cfs_org, hawbs=("EARLY1",), arrival_date=timezone.localdate() + timedelta(days=1))  # ACE: arrived
+    client.force_login(cfs_user)
+    page = client.get("/cfs/general-order/").content.decode()
+    assert re.search(r'data-testid="hawb-row-EARLY1".*?>day 0<', page, re.S) and "day -1" not in page
+
+
 # --- Printables, carriers ----------------------------------------------------------------------
 
 
