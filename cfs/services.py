@@ -306,7 +306,7 @@ def _tracking_problem(carrier: Carrier, tracking: str) -> str:
         accepted = carrier.accepts(tracking)
     except PatternTooSlow:
         return _("%(tracking)s is not a %(carrier)s tracking number: the carrier's tracking number pattern takes too long "
-                 "to check (ask your administrator to simplify it on the Carriers page)") % {
+                 "to check (ask your administrator to correct the pattern)") % {
             "tracking": tracking, "carrier": carrier.name}
     if not accepted:
         return _("%(tracking)s is not a %(carrier)s tracking number") % {"tracking": tracking, "carrier": carrier.name}
