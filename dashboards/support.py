@@ -219,6 +219,18 @@ def _hold_sentence(agency: str) -> str:
     return _("CBP has placed a hold of its own.")
 
 
+def _hold_removed_sentence(holds: list[tuple[str, str]], context: _Context) -> str:
+    """What a "hold removed" event says, from the (agency, code) of the holds it removed."""
+    agencies = list(dict.fromkeys(agency or "CBP" for agency, _code in holds))
+    if not holds:  # an old event whose hold is no longer known
+        return _("The hold was removed; the entry is accepted again.")
+    if all(context.is_exam(code) for _agency, code in holds):
+        return _("CBP finished the exam; the entry is accepted again.")
+    if len(agencies) == 1:
+        return _("The %(agency)s hold was removed; the entry is accepted again.") % {"agency": agencies[0]}
+    return _("The %(agencies)s holds were removed; the entry is accepted again.") % {"agencies": ", ".join(agencies)}
+
+
 def _day(moment) -> str:
     return date_format(moment, "Y-m-d") if moment else ""
 
@@ -273,6 +285,22 @@ class _Context:
         self.requests_by_id = {r.pk: r for r in self.requests}
         self.handoff = Handoff.objects.filter(shipment=shipment).select_related("carrier", "cfs").first()
 
+    def holds_removed(self, event: ShipmentEvent, data: dict) -> list[tuple[str, str]]:
+        """(agency, code) of each hold a "hold removed" event removed. ACE's notices name them in the event (`holds`), the
+        broker's closing names its hold (`hold`); for older notices, the holds last removed by the time of the event."""
+        if data.get("holds"):
+            return [(h.get("agency", ""), h.get("code", "")) for h in data["holds"]]
+        if data.get("hold") in self.holds_by_id:
+            hold = self.holds_by_id[data["hold"]]
+            return [(hold.agency, hold.code)]
+        removed = [h for h in self.holds if h.removed_at is not None and h.removed_at <= event.at]
+        last = max((h.removed_at for h in removed), default=None)
+        return [(h.agency, h.code) for h in removed if h.removed_at == last]
+
+    def is_exam(self, code: str) -> bool:
+        known = self.codes.get(code)
+        return known is not None and known.effect == AceCode.Effect.EXAM
+
     def agency(self, code: str) -> str:
         known = self.codes.get(code)
         return (known.agency if known else "") or "CBP"
@@ -311,13 +339,11 @@ def _customs_text(event: ShipmentEvent, data: dict, context: _Context) -> tuple[
         return (_("ACE rejected the entry: %(reasons)s") % {"reasons": reasons} if reasons else meaning), codes
     if state == S.ON_HOLD:
         codes = context.explain([code])
-        if code and context.codes.get(code) and context.codes[code].effect == AceCode.Effect.EXAM:
+        if context.is_exam(code):
             return _("CBP has ordered an exam: the parcel goes to the centralized examination station."), codes
         return _hold_sentence(context.agency(code) if code else ""), codes
-    if state == S.ACCEPTED and (code or data.get("hold")):
-        hold = context.holds_by_id.get(data.get("hold"))
-        agency = hold.agency if hold else context.agency(code)
-        return _("The %(agency)s hold was removed; the entry is accepted again.") % {"agency": agency}, context.explain([code])
+    if state == S.ACCEPTED and (event.from_state == S.ON_HOLD or data.get("hold") or data.get("holds")):
+        return _hold_removed_sentence(context.holds_removed(event, data), context), context.explain([code]) if code else []
     if state == S.SEIZED and data.get("hold") in context.holds_by_id:
         return _("The goods were seized after the %(agency)s hold.") % {"agency": context.holds_by_id[data["hold"]].agency}, []
     return meaning, context.explain([code]) if code else []
@@ -374,7 +400,8 @@ def _event_step(event: ShipmentEvent, context: _Context) -> Step:
     _meaning, next_step, who = _state(event.dimension, event.to_state)
     known = [c for c in codes if c["next_step"]]
     if known and event.to_state in (S.ON_HOLD, S.ACE_REJECTED):
-        next_step = known[0]["next_step"]  # the code says precisely what the broker must do
+        # The code says precisely what happens next, and so who acts (an exam is CBP's, not the broker's).
+        next_step, who = known[0]["next_step"], NEXT_BY_EFFECT.get(known[0]["effect"], who)
     return Step(at=event.at, kind=event.dimension, title=f"{event.get_dimension_display()}: {_label(event.dimension, event.to_state)}",
                 text=text, next_step=next_step, who=str(WHO.get(who, "")), codes=codes, stored=event.message, actor=actor)
 
@@ -411,13 +438,15 @@ def _situation(shipment: Shipment, context: _Context) -> Situation:
     open_holds = [h for h in context.holds if h.removed_at is None]
     if open_holds:
         for hold in open_holds:
-            sentence = _hold_sentence(hold.agency)
-            item = context.explain([hold.code])[0] if hold.code else None
-            if item and item["meaning"] != hold.code:
-                sentence += " " + item["meaning"]
+            if context.is_exam(hold.code):  # the custody sentence below says where the parcel is
+                sentence = _("CBP has ordered an exam.")
+            else:
+                sentence = _hold_sentence(hold.agency)
+                item = context.explain([hold.code])[0] if hold.code else None
+                if item and item["meaning"] != hold.code:
+                    sentence += " " + item["meaning"]
             sentences.append(sentence + " " + _("(since %(day)s)") % {"day": _day(hold.placed_at)})
-        step = context.explain([open_holds[0].code])[0] if open_holds[0].code else None
-        next_step, who = (step["next_step"] if step and step["next_step"] else next_step), "broker"
+        next_step, who = _hold_next_step(open_holds[0], shipment, context, default=next_step)
     else:
         sentences.append(status_meaning)
     questions = [r for r in context.requests if r.is_open]
@@ -441,6 +470,18 @@ def _situation(shipment: Shipment, context: _Context) -> Situation:
     return Situation(status=shipment.status, status_label=shipment.get_status_display(), custody=shipment.custody,
                      custody_label=shipment.get_custody_display(), sentences=[s for s in sentences if s], next_step=next_step,
                      who=str(WHO.get(who, "")), who_key=who)
+
+
+def _hold_next_step(hold, shipment: Shipment, context: _Context, *, default: str) -> tuple[str, str]:
+    """(next step, who acts) while a hold is open. An exam is CBP's once the parcel is at the exam station; until then
+    the station has to bring it there. Any other hold waits for the broker's answer to the agency."""
+    step = context.explain([hold.code])[0] if hold.code else None
+    if context.is_exam(hold.code):
+        if shipment.custody == C.AT_EXAM:
+            _meaning, at_exam_next, at_exam_who = _state(ShipmentEvent.Dimension.CUSTODY, C.AT_EXAM)
+            return at_exam_next, at_exam_who
+        return (step["next_step"] or default), "cfs"
+    return (step["next_step"] if step and step["next_step"] else default), "broker"
 
 
 def _summary(shipment: Shipment, situation: Situation) -> str:

@@ -393,9 +393,11 @@ def hold_placed(ids, *, message: str, data: dict | None = None) -> Outcome:
 
 
 @in_english
-def hold_lifted(ids, *, to: str, actor: Actor = ACE, message: str, data: dict | None = None) -> Outcome:
+def hold_lifted(ids, *, to: str, actor: Actor = ACE, message: str, data: dict | None = None,
+                each: dict[int, tuple[str, dict]] | None = None) -> Outcome:
     """The last open hold is removed: back to accepted or on to released, as the notice says."""
-    return move(shipment_ids=ids, dimension=CUSTOMS, to=to, actor=actor, message=message, data=data, allowed_from=[S.ON_HOLD])
+    return move(shipment_ids=ids, dimension=CUSTOMS, to=to, actor=actor, message=message, data=data, allowed_from=[S.ON_HOLD],
+                each=each)
 
 
 @in_english

@@ -136,25 +136,35 @@ def _holds_place(code: str, pairs: list, known: AceCode | None, text: str, data:
 
 
 def _holds_remove(pairs: list, text: str, data: dict) -> None:
-    """Close the hold each notice names; shipments with no hold left return to accepted (exams come back)."""
+    """Close the hold each notice names; shipments with no hold left return to accepted (exams come back).
+
+    The notice's own code is only HR: each shipment's events name the holds that were removed (agency and code),
+    so that its timeline can say whose hold it was."""
     now = timezone.now()
     by_entry = _shipments_by_entry(pairs)
     by_code: dict[str, list[int]] = defaultdict(list)
     for notice, _message in pairs:
         by_code[notice.data.get("hold", "")].extend(by_entry.get(notice.entry, []))
-    lifted = []
+    removed: dict[int, list[dict]] = defaultdict(list)  # shipment id: the holds this notice removed
     for code, ids in by_code.items():
         holds = Hold.objects.filter(shipment_id__in=ids, removed_at__isnull=True)
         if code:
             holds = holds.filter(code=code)
-        closed = list(holds.values_list("id", "shipment_id"))
-        Hold.objects.filter(pk__in=[h for h, _ in closed]).update(removed_at=now, outcome=Hold.Outcome.RELEASED)
-        affected = [s for _, s in closed]
+        closed = list(holds.values_list("id", "shipment_id", "agency", "code"))
+        Hold.objects.filter(pk__in=[hold_id for hold_id, *_rest in closed]).update(removed_at=now, outcome=Hold.Outcome.RELEASED)
+        for hold_id, shipment_id, agency, hold_code in closed:
+            removed[shipment_id].append({"id": hold_id, "agency": agency, "code": hold_code})
+        affected = [shipment_id for _hold, shipment_id, *_rest in closed]
         Shipment.objects.filter(pk__in=affected, open_holds__gt=0).update(open_holds=F("open_holds") - 1)
         if code == "1X":
             at_exam = list(Shipment.objects.filter(pk__in=affected, custody=Custody.AT_EXAM).values_list("id", flat=True))
             lifecycle.move(shipment_ids=at_exam, dimension=lifecycle.CUSTODY, to=Custody.BROKEN_DOWN, actor=lifecycle.ACE,
-                           message=text, data=data, allowed_from=[Custody.AT_EXAM])
-        lifted.extend(affected)
-    clear = list(Shipment.objects.filter(pk__in=lifted, open_holds=0, status=CustomsStatus.ON_HOLD).values_list("id", flat=True))
-    lifecycle.hold_lifted(clear, to=CustomsStatus.ACCEPTED, message=text, data=data)
+                           message=text, data=data, allowed_from=[Custody.AT_EXAM], each=_naming(at_exam, removed, text, data))
+    clear = list(Shipment.objects.filter(pk__in=list(removed), open_holds=0, status=CustomsStatus.ON_HOLD)
+                 .values_list("id", flat=True))
+    lifecycle.hold_lifted(clear, to=CustomsStatus.ACCEPTED, message=text, data=data, each=_naming(clear, removed, text, data))
+
+
+def _naming(ids: list[int], removed: dict[int, list[dict]], text: str, data: dict) -> dict[int, tuple[str, dict]]:
+    """Each shipment's event: the notice's message, and its data with the holds removed from that shipment."""
+    return {i: (text, {**data, "holds": removed[i]}) for i in ids}

@@ -105,6 +105,29 @@ def test_a_hold_is_recorded_with_its_agency_and_ends_in_release(ace, forwarder_o
     assert steps == ["received", "approved", "filed", "accepted", "on_hold", "accepted", "released"]
 
 
+def test_the_event_of_a_removed_hold_names_the_hold_and_its_agency(ace, forwarder_org, broker_user, broker_org):
+    ace.ACE_HOLD_RATE = 1.0
+    ace.ACE_SEIZE_RATE = 0.0
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    file_everything(broker_org)
+    flagged = shipments.get(hawb="SC00000007")  # green tea: FDA
+    hold = Hold.objects.get(shipment=flagged)
+    lifted = flagged.events.get(dimension="customs", from_state="on_hold", to_state="accepted")
+    assert lifted.data["code"] == "HR"
+    assert lifted.data["holds"] == [{"id": hold.pk, "agency": "FDA", "code": "FH"}]
+
+
+def test_the_end_of_an_exam_names_the_exam_hold_on_the_events(ace, forwarder_org, broker_user, broker_org):
+    ace.ACE_EXAM_RATE = 1.0
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    file_everything(broker_org)
+    parcel = shipments.first()
+    lifted = parcel.events.get(dimension="customs", from_state="on_hold", to_state="accepted")
+    assert [(h["agency"], h["code"]) for h in lifted.data["holds"]] == [("CBP", "1X")]
+
+
 def test_a_hold_that_ends_in_seizure_stays_open_for_the_broker(ace, forwarder_org, broker_user, broker_org):
     ace.ACE_HOLD_RATE = 1.0
     ace.ACE_SEIZE_RATE = 1.0

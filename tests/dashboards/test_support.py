@@ -16,7 +16,7 @@ from dashboards.models import SupportNote
 from shipments import lifecycle
 from shipments.models import Shipment
 from shipments.services import manifest_ingest, upload_create
-from tests.dashboards.conftest import ROLES, visible
+from tests.dashboards.conftest import ROLES, event, visible
 from tests.factories import UserFactory, member
 from tests.shipments.conftest import sample
 
@@ -31,13 +31,12 @@ def found(org, query) -> list[str]:
     return sorted(s.hawb for s in support.shipments_search(org=org, query=query).shipments)
 
 
-def held_parcel(*, forwarder, broker, broker_user, settings) -> Shipment:
-    """The sample manifest through the real pipeline: ACE holds every entry and no hold ends (they wait for the broker);
-    the broker asks the forwarder about the green tea."""
+def through_ace(*, forwarder, broker, broker_user, settings, hold_rate=1.0, seize_rate=1.0, exam_rate=0.0):
+    """The sample manifest through the real pipeline, from upload to ACE's last notice: the green tea parcel."""
     settings.ACE_DELAY_SECONDS = 0
-    settings.ACE_HOLD_RATE = 1.0
-    settings.ACE_SEIZE_RATE = 1.0
-    settings.ACE_EXAM_RATE = 0
+    settings.ACE_HOLD_RATE = hold_rate
+    settings.ACE_SEIZE_RATE = seize_rate
+    settings.ACE_EXAM_RATE = exam_rate
     settings.ACE_REJECT_RATE = 0
     settings.ACE_RATE_LIMIT_PER_HOUR = 0
     upload = upload_create(forwarder=forwarder, user=None, file=ContentFile(sample("sample_chinese_gb18030.csv")),
@@ -50,7 +49,12 @@ def held_parcel(*, forwarder, broker, broker_user, settings) -> Shipment:
         filing.transmissions_deliver(transmission_ids=claimed)
     while notices_receive():
         pass
-    parcel = shipments.get(hawb=HELD)
+    return shipments.get(hawb=HELD)
+
+
+def held_parcel(*, forwarder, broker, broker_user, settings) -> Shipment:
+    """ACE holds every entry and no hold ends (they wait for the broker); the broker asks the forwarder about the green tea."""
+    parcel = through_ace(forwarder=forwarder, broker=broker, broker_user=broker_user, settings=settings)
     review.info_request_ask(broker=broker, user=broker_user, shipment_id=parcel.pk, question=QUESTION,
                             deadline=timezone.localdate() + timedelta(days=3))
     parcel.refresh_from_db()
@@ -195,6 +199,72 @@ def test_a_held_parcel_is_explained_with_what_happens_next_and_who_acts(held, su
     assert any("transmitted to ACE" in step.text for step in ace) and any("accepted the entry" in step.text for step in ace)
     assert any(step.codes and step.codes[0]["code"] == "FH" and step.raw for step in ace)
     assert [step.at for step in story.steps] == sorted(step.at for step in story.steps)
+
+
+def test_a_removed_agency_hold_is_named_by_its_agency_not_as_cbps(forwarder_org, broker_org, broker_user, settings):
+    parcel = through_ace(forwarder=forwarder_org, broker=broker_org, broker_user=broker_user, settings=settings, seize_rate=0.0)
+    texts = [step.text for step in support.shipment_story(shipment=parcel, language="en").steps if step.kind == "customs"]
+    assert "CBP has placed an FDA hold (Food and Drug Administration)." in texts
+    assert "The FDA hold was removed; the entry is accepted again." in texts
+    assert not any("CBP hold" in text for text in texts)
+
+
+def test_the_end_of_an_exam_reads_as_the_exam_finished(forwarder_org, broker_org, broker_user, settings):
+    parcel = through_ace(forwarder=forwarder_org, broker=broker_org, broker_user=broker_user, settings=settings, hold_rate=0.0,
+                         exam_rate=1.0)
+    texts = [step.text for step in support.shipment_story(shipment=parcel, language="en").steps if step.kind == "customs"]
+    assert "CBP finished the exam; the entry is accepted again." in texts
+
+
+def test_an_older_hold_removed_event_names_the_hold_removed_by_then(world):
+    a2 = world["A2"].shipment  # held by the FDA (FH)
+    removed_at = timezone.now() - timedelta(hours=1)
+    a2.holds.update(removed_at=removed_at, outcome="released")
+    event(a2, "customs", "accepted", removed_at + timedelta(seconds=1), from_state="on_hold", data={"code": "HR"})
+    texts = [step.text for step in support.shipment_story(shipment=a2, language="en").steps if step.kind == "customs"]
+    assert "The FDA hold was removed; the entry is accepted again." in texts
+
+
+def test_an_older_hold_removed_event_whose_hold_is_unknown_names_no_agency(world):
+    a3 = world["A3"].shipment  # accepted, never held as far as the portal knows
+    event(a3, "customs", "accepted", timezone.now(), from_state="on_hold", data={"code": "HR"})
+    texts = [step.text for step in support.shipment_story(shipment=a3, language="en").steps if step.kind == "customs"]
+    assert "The hold was removed; the entry is accepted again." in texts
+
+
+def test_an_acceptance_by_ace_is_not_read_as_a_hold_removed(world):
+    a3 = world["A3"].shipment
+    event(a3, "customs", "accepted", timezone.now(), from_state="filed", data={"code": "00"})
+    texts = [step.text for step in support.shipment_story(shipment=a3, language="en").steps if step.kind == "customs"]
+    assert texts[-1] == "ACE accepted the entry; CBP is reviewing it." and not any("hold" in text for text in texts)
+
+
+def test_a_parcel_at_exam_says_cbp_examines_it_and_cbp_acts(world):
+    a2 = world["A2"].shipment
+    a2.holds.update(agency="CBP", code="1X")
+    Shipment.objects.filter(pk=a2.pk).update(custody="at_exam")
+    a2.refresh_from_db()
+    situation = support.shipment_story(shipment=a2, language="en").situation
+    assert situation.sentences[0].startswith("CBP has ordered an exam. (since ")
+    assert "The parcel is at CBP's examination station." in situation.sentences
+    assert not any("Transfer for exam" in sentence or "of its own" in sentence for sentence in situation.sentences)
+    assert (situation.next_step, situation.who_key) == ("CBP examines it; then it goes back to the station.", "cbp")
+
+
+def test_a_parcel_waiting_to_go_to_exam_says_the_station_brings_it_there(world):
+    b2 = world["B2"].shipment  # awaiting arrival
+    b2.holds.update(agency="CBP", code="1X")
+    situation = support.shipment_story(shipment=b2, language="en").situation
+    assert situation.sentences[0].startswith("CBP has ordered an exam. (since ")
+    assert (situation.next_step, situation.who_key) == (AceCode.objects.get(code="1X").next_step_en, "cfs")
+
+
+def test_an_exam_on_the_timeline_says_cbp_acts_not_the_broker(forwarder_org, broker_org, broker_user, settings):
+    parcel = through_ace(forwarder=forwarder_org, broker=broker_org, broker_user=broker_user, settings=settings, hold_rate=0.0,
+                         exam_rate=1.0)
+    steps = support.shipment_story(shipment=parcel, language="en").steps
+    exam = next(step for step in steps if step.kind == "customs" and step.text.startswith("CBP has ordered an exam"))
+    assert exam.who == "CBP"
 
 
 def test_once_the_forwarder_has_answered_the_broker_acts_on_the_hold(held, owner):
