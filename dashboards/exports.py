@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shipments.errorfile import formula_safe
 from shipments.models import Custody, CustomsStatus, EntryType
@@ -40,7 +41,7 @@ def _shipment_columns() -> list[tuple[str, str]]:
     return [
         ("hawb", _("HAWB")), ("mawb", _("MAWB")), ("forwarder__name", _("Forwarder")), ("origin_airport", _("Origin")),
         ("destination_airport", _("Destination")), ("flight_number", _("Flight")), ("arrival_date", _("Arrival date")),
-        ("consignee_name", _("Consignee")), ("consignee_city", _("City")), ("consignee_state", _("State")),
+        ("consignee_name", _("Consignee")), ("consignee_city", _("City")), ("consignee_state", pgettext("US state", "State")),
         ("consignee_zip", _("ZIP code")), ("consignee_phone", _("Phone")), ("consignee_email", _("E-mail")),
         ("description", _("Description")), ("hts_code", _("HTS code")), ("country_of_origin", _("Country of origin")),
         ("pieces", _("Pieces")), ("weight_kg", _("Weight (kg)")), ("value_usd", _("Value (USD)")), ("entry_type", _("Entry type")),

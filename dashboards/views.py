@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -186,7 +186,8 @@ def mawb_list(request):
         labels = dict(Custody.choices)
         rows = ([m.mawb_display, m.forwarder.name, m.origin_airport, m.destination_airport, m.flight_number, m.arrival_date,
                  str(labels.get(m.custody, m.custody)), m.shipments_count] for m in manifests.iterator(chunk_size=exports.CHUNK))
-        header = [_("MAWB"), _("Forwarder"), _("Origin"), _("Destination"), _("Flight"), _("Arrival date"), _("Custody"), _("Shipments")]
+        header = [_("MAWB"), _("Forwarder"), _("Origin"), _("Destination"), _("Flight"), _("Arrival date"), _("Custody"),
+                  pgettext("number of shipments", "Shipments")]
         return exports.rows_export(header=header, rows=rows, file_format=export, filename="calista-open-mawbs")
     page = Paginator(manifests, LIST_PAGE).get_page(request.GET.get("page"))
     return render(request, "dashboards/mawb_list.html", {

@@ -6,6 +6,8 @@ import io
 import openpyxl
 import pytest
 from django.http import StreamingHttpResponse
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 
 from dashboards import exports
 from dashboards.boards import BoardFilter
@@ -85,6 +87,22 @@ def test_the_open_mawbs_export_too(world, owner, client):
     client.force_login(owner)
     header, *rows = csv_rows(client.get("/boards/mawbs/", {"export": "csv"}))
     assert header[0] == "MAWB" and sorted(row[0] for row in rows) == ["160-12345675", "160-12345686", "160-12345690", "160-12345701"]
+
+
+def test_a_us_state_is_not_called_a_status_in_chinese(world, owner, client):
+    client.force_login(owner)
+    header, *_rows = csv_rows(client.get(BoardFilter(airport="LAX").url() + "&export=csv", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    with translation.override("zh-hans"):
+        assert header[7] == gettext("Consignee") != "Consignee"  # the file speaks Chinese
+        assert header[9] == pgettext("US state", "State") and header[9] != gettext("State")
+
+
+def test_the_open_mawbs_count_their_shipments_in_words_of_their_own(world, owner, client):
+    client.force_login(owner)
+    header, *_rows = csv_rows(client.get("/boards/mawbs/", {"export": "csv"}, HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    with translation.override("zh-hans"):
+        assert header[1] == gettext("Forwarder") != "Forwarder"
+        assert header[-1] == pgettext("number of shipments", "Shipments") and header[-1] != gettext("Shipments")
 
 
 def test_a_long_list_is_written_in_chunks_as_it_streams():
