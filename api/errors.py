@@ -37,7 +37,8 @@ def flatten(detail, field: str | None = None) -> list[dict]:
     if isinstance(detail, dict):
         errors = []
         for key, value in detail.items():
-            errors += flatten(value, None if key in ("non_field_errors", "detail") and field is None else _path(field, key))
+            # An error of the object (or list) as a whole belongs to the object itself: `items`, not `items.non_field_errors`.
+            errors += flatten(value, field if key in ("non_field_errors", "detail") else _path(field, key))
         return errors
     if isinstance(detail, list):
         errors = []

@@ -26,6 +26,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -47,6 +48,7 @@ from shipments.ingest.codes import ROW_CODES, message_for
 from shipments.progress import progress_get
 
 K = Organization.Kind
+READS_UPLOADS = (K.FORWARDER, K.OPERATOR)  # uploads are the forwarder's (the operator reads everything); others get 403
 MAX_ID = 2**63 - 1  # the largest id a database column holds: a larger one names nothing (404, not an overflow)
 
 
@@ -106,7 +108,20 @@ def answers(ok: dict, *, body: bool = False) -> dict:
     return responses
 
 
+class JsonOnly(DefaultContentNegotiation):
+    """`?format=` names a format the API does not speak: 406 in the API's error shape (DRF answers 404, as if the
+    endpoint did not exist)."""
+
+    def filter_renderers(self, renderers, format):
+        kept = [renderer for renderer in renderers if renderer.format == format]
+        if not kept:
+            raise ApiError(406, "not_acceptable", _("The API answers in JSON only: leave out format, or send format=json."),
+                           "format")
+        return kept
+
+
 class ApiView(GenericAPIView):
+    content_negotiation_class = JsonOnly
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyRateThrottle]
@@ -199,9 +214,10 @@ class ManifestListView(ApiView):
     parser_classes = [MultiPartParser, JSONParser]
     pagination_class = NewestFirstPagination
 
-    @documented(operation_id="manifests_list", summary="Uploads of your organization, newest first",
+    @documented(operation_id="manifests_list", summary="Uploads of your organization, newest first (forwarders)",
                 parameters=[s.ManifestFilterSerializer], responses=answers({200: s.ManifestSerializer(many=True)}))
     def get(self, request):
+        self.require_kind(*READS_UPLOADS)
         filters = self.query(s.ManifestFilterSerializer)
         uploads = access.uploads_for(self.org)
         if "state" in filters:
@@ -270,6 +286,7 @@ class ManifestDetailView(ApiView):
     @documented(operation_id="manifests_retrieve", summary="An upload: its state, progress and counts",
                 responses=answers({200: s.ManifestDetailSerializer}))
     def get(self, request, pk):
+        self.require_kind(*READS_UPLOADS)
         upload = scoped(access.uploads_for(self.org), pk)
         progress = {} if upload.is_finished else progress_get("upload", upload.pk)
         return Response(s.ManifestDetailSerializer(upload, context={"request": request, "progress": progress}).data)
@@ -282,6 +299,7 @@ class ManifestReportView(ApiView):
         responses=answers({200: s.ReportSerializer,
                            409: OpenApiResponse(s.ErrorsSerializer, description="Not finished yet, or failed unexpectedly.")}))
     def get(self, request, pk):
+        self.require_kind(*READS_UPLOADS)
         query = self.query(s.ReportQuerySerializer)
         upload = scoped(access.uploads_for(self.org), pk)
         if not upload.is_finished:

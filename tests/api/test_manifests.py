@@ -11,7 +11,7 @@ from api.models import IdempotencyKey
 from shipments.ingest.pipeline import manifest_evaluate, manifest_report
 from shipments.models import Shipment, Upload
 from shipments.progress import progress_set
-from tests.api.conftest import codes_of, errors_of, fields_of
+from tests.api.conftest import codes_of, errors_of, fields_of, key_for
 from tests.shipments.conftest import sample
 from tests.shipments.manifests import BASE, full_row, manifest_bytes
 
@@ -131,8 +131,19 @@ def test_only_forwarders_upload_and_a_broker_sees_no_uploads(api, owner_key, bro
     response = api(broker_key).post("/api/v1/manifests/", {"rows": [BASE]}, format="json")
     assert response.status_code == 403 and codes_of(response) == ["wrong_organization_kind"]
     assert api(cfs_key).post("/api/v1/manifests/", {"rows": [BASE]}, format="json").status_code == 403
-    assert api(broker_key).get("/api/v1/manifests/").json()["results"] == []
     assert Upload.objects.count() == 1
+
+
+@pytest.mark.parametrize("who", ["broker_key", "cfs_key"])
+def test_brokers_and_stations_may_not_list_uploads_that_the_operator_reads(request, api, owner_key, operator_org, upload, who):
+    first = upload(owner_key).json()
+    key = request.getfixturevalue(who)
+    response = api(key).get("/api/v1/manifests/")
+    assert response.status_code == 403 and codes_of(response) == ["wrong_organization_kind"]
+    assert api(key).get(f"/api/v1/manifests/{first['id']}/").status_code == 404
+    assert api(key).get(f"/api/v1/manifests/{first['id']}/report/").status_code == 404
+    response = api(key_for(operator_org)).get("/api/v1/manifests/")
+    assert response.status_code == 200 and [m["id"] for m in response.json()["results"]] == [first["id"]]
 
 
 def test_the_upload_list_filters_by_state_newest_first(api, owner_key, upload):
