@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import unicodedata
 
 from django.db import OperationalError, connection
+from django.db.models import Func, TextField
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +64,33 @@ def statistics_refresh(grown: dict[str, int], *, share: float = 0.1) -> list[str
                 cursor.execute(f'ANALYZE "{table}"')  # a table name from our own models, not from input
                 analysed.append(table)
     return analysed
+
+
+# --- Text without its accents, for searching ------------------------------------------------------------------
+
+# Letters that are not a base letter plus marks, folded as PostgreSQL's unaccent folds them.
+_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
+                          "ł": "l", "Ł": "L", "ı": "i", "ħ": "h", "Ħ": "H", "þ": "th", "Þ": "TH"})
+
+
+def fold(text: str | None) -> str | None:
+    """The text without accents ("Peña" → "Pena", "ANDRÉS" → "ANDRES"); other scripts (Chinese) are left as they are."""
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+class Fold(Func):
+    """`calista_fold(text)`: the text without accents, in SQL. On PostgreSQL an immutable wrapper of the unaccent
+    extension made by shipments' migration 0010 (a trigram index is built on it); on SQLite `fold` above, registered
+    on every connection (`fold_register`)."""
+
+    function = "calista_fold"
+    output_field = TextField()
+
+
+def fold_register(sender, connection, **kwargs) -> None:
+    """connection_created: SQLite learns calista_fold (PostgreSQL has it from the migration)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("calista_fold", 1, fold, deterministic=True)

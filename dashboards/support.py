@@ -2,7 +2,8 @@
 
 - `shipments_search`: one box for a HAWB, MAWB, entry number, carrier tracking number, consignee name,
   phone or e-mail. Numbers match whole (in any case, with or without separators); names and e-mails
-  match in part and in any case; a phone matches on its digits. Always scoped by accounts.access.
+  match in part and in any case (names without accents too: "pena" finds Peña; an e-mail with or without its @);
+  a phone matches on its digits. Always scoped by accounts.access.
 - `shipment_story`: both dimensions of status, the whole timeline of events and ACE messages, each
   explained in the reader's language (events are stored in English; this layer renders them from their
   data, the AceCode table and the holds and information requests), what happens next and who acts,
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import access
+from calista.db import Fold
 from cfs.models import Handoff
 from cfs.services import scan_normalize
 from customs import review
@@ -103,13 +105,13 @@ def _lookups(query: str) -> list[tuple[str, Q, int]]:
         for candidate in sorted(candidates):
             condition |= Q(ContainsIgnoringCase(phone_digits(F("consignee_phone")), Value(like_pattern(candidate))))
         conditions.append((_("phone"), condition, SCANNED))
-    if "@" in query or (letters and "." in query and " " not in query.strip()):
-        conditions.append((_("e-mail"), Q(ContainsIgnoringCase(F("consignee_email"), Value(like_pattern(query.strip())))), SCANNED))
     words = query.split()
+    if "@" in query or (letters and len(words) == 1 and len(query.strip()) >= 3):  # any part: "campbell80", "@example.org"
+        conditions.append((_("e-mail"), Q(ContainsIgnoringCase(F("consignee_email"), Value(like_pattern(query.strip())))), SCANNED))
     if letters and not digits and "@" not in query and any(len(word) >= 3 for word in words):
         condition = Q()
-        for word in words:  # every word, in any order: "lopez ana" finds Ana Lopez
-            condition &= Q(ContainsIgnoringCase(F("consignee_name"), Value(like_pattern(word))))
+        for word in words:  # every word, in any order and without accents: "lopez ana" finds Ana López, "pena" Peña
+            condition &= Q(ContainsIgnoringCase(Fold(F("consignee_name")), Fold(Value(like_pattern(word)))))
         conditions.append((_("consignee name"), condition, INDEXED))
     return conditions
 

@@ -5,9 +5,11 @@ changes them. Events are append-only.
 """
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from calista.db import Fold
 
 
 class CustomsStatus(models.TextChoices):
@@ -223,9 +225,9 @@ class Shipment(models.Model):
             models.Index(fields=["destination_airport", "arrival_date"]),
             models.Index(fields=["status", "arrival_date"]),
             models.Index(fields=["hawb"]),
-            # Support finds a parcel by part of the consignee's name in any case (ILIKE, dashboards/support.py): trigrams,
-            # PostgreSQL only.
-            GinIndex(fields=["consignee_name"], opclasses=["gin_trgm_ops"], name="shipment_consignee_trgm"),
+            # Support finds a parcel by part of the consignee's name in any case and without accents (ILIKE on
+            # calista_fold, dashboards/support.py): trigrams of the folded name, PostgreSQL only (migration 0010).
+            GinIndex(OpClass(Fold("consignee_name"), name="gin_trgm_ops"), name="shipment_consignee_trgm"),
             # The boards' general-order watch (cfs.queues.WATCHED: arrived, neither released nor seized, not handed off)
             # by arrival: a few parcels out of a million, and none at ingest (new parcels are awaiting arrival).
             models.Index(fields=["arrival_date", "destination_airport"], name="shipment_go_watch",

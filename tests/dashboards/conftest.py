@@ -114,7 +114,7 @@ def world(forwarder_org, other_forwarder_org, third_forwarder_org, cfs_org, othe
     a4 = parcel("A4", a_five, "released", "handed_off", consignee_name="José Muñoz")
     a5 = parcel("A5", a_five, "ace_rejected", "broken_down", consignee_name="Linh Tran")
     a13 = parcel("A13", a_five, "released", "broken_down", consignee_name="Omar Okafor")
-    a14 = parcel("A14", a_five, "released", "broken_down", consignee_name="Emma Wilson")
+    a14 = parcel("A14", a_five, "released", "broken_down", consignee_name="Emma Wilson", consignee_email="emma.wilson80@example.org")
     # Forwarder A at LAX, twelve days ago: a CBP hold waiting for eleven days (general order: warning).
     a_twelve = mawb("A", "16012345690", "LAX", 12)
     a6 = parcel("A6", a_twelve, "on_hold", "broken_down")

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from calista.db import fold
 from cfs.queues import WATCHED, general_order_cutoffs
 from dashboards import support, tallies
 from shipments.models import Shipment
@@ -42,6 +43,18 @@ def test_the_trigram_extension_is_installed():
 def test_a_search_by_part_of_a_name_uses_the_trigram_index(world, support_user):
     (_label, condition, _cost), = [c for c in support._lookups("ana lop") if c[0] == "consignee name"]
     assert "shipment_consignee_trgm" in plan(Shipment.objects.filter(condition).values("id")[:51])
+
+
+def test_a_search_by_a_name_without_its_accents_uses_the_trigram_index_of_folded_names(world, support_user):
+    (_label, condition, _cost), = [c for c in support._lookups("pena maria") if c[0] == "consignee name"]
+    assert "shipment_consignee_trgm" in plan(Shipment.objects.filter(condition).values("id")[:51])
+
+
+def test_names_are_folded_by_the_unaccent_extension_as_in_python():
+    name = "María Peña ANDRÉS Nguyễn Văn Đức Straße Søren Łukasz 王小明"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT calista_fold(%s)", [name])
+        assert cursor.fetchone()[0] == fold(name) == "Maria Pena ANDRES Nguyen Van Duc Strasse Soren Lukasz 王小明"
 
 
 def test_a_search_by_hawb_uses_its_index(world):

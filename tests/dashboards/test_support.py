@@ -90,6 +90,16 @@ def test_a_consignee_is_found_by_part_of_the_name_in_any_case_and_any_order(worl
     assert found(org, "muñoz") == ["A4"]
 
 
+def test_a_consignee_is_found_without_the_accents_of_the_name(world, support_user):
+    org = support_user.membership.organization
+    Shipment.objects.filter(hawb="A13").update(consignee_name="ANDRÉS WASHINGTON")
+    Shipment.objects.filter(hawb="A3").update(consignee_name="María Peña")
+    assert found(org, "andres washington") == ["A13"]
+    assert found(org, "Andrés") == ["A13"]
+    assert found(org, "pena") == ["A3"] and found(org, "PEÑA maria") == ["A3"]
+    assert found(org, "jose munoz") == ["A4"]  # stored as José Muñoz
+
+
 def test_a_phone_number_is_found_however_it_is_written(world, support_user):
     org = support_user.membership.organization
     assert found(org, "310-555-0101") == ["A1"]  # stored as (310) 555-0101
@@ -110,6 +120,12 @@ def test_an_email_is_found_by_part_of_it(world, support_user):
     org = support_user.membership.organization
     assert found(org, "ana.lopez@") == ["A1"]
     assert found(org, "ANA.LOPEZ@EXAMPLE.COM") == ["A1"]
+
+
+def test_an_email_is_found_by_a_fragment_without_its_at(world, support_user):
+    org = support_user.membership.organization
+    assert found(org, "wilson80") == ["A14"]  # emma.wilson80@example.org
+    assert found(org, "Wilson80@Example") == ["A14"]
 
 
 def test_an_entry_number_and_a_carrier_tracking_number_find_their_parcel(held, support_user, cfs_org):
@@ -145,7 +161,7 @@ def test_more_matches_than_shown_say_so(world, support_user):
 def test_every_role_finds_only_what_it_may_see(request, world, role):
     org = request.getfixturevalue(role).membership.organization
     everyone = {"ana lopez": {"A1", "B1", "C1"}, "160-12345686": {"A4", "A5", "A13", "A14"}, "555-01": {"A1", "A2", "B1"},
-                "A2": {"A2"}}
+                "A2": {"A2"}, "jose munoz": {"A4"}, "wilson80": {"A14"}}
     mine = visible(world, role)
     for query, matches in everyone.items():
         assert set(found(org, query)) == matches & mine, query
