@@ -67,7 +67,7 @@ def index_on_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shipments', '0009_queue_and_list_order_indexes'),
+        ('shipments', '0010_event_api_key'),
     ]
 
     operations = [
