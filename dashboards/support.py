@@ -518,6 +518,12 @@ def shipment_story(*, shipment: Shipment, language: str | None = None) -> Story:
     return Story(shipment=shipment, situation=situation, steps=steps, summaries=summaries)
 
 
+def event_sentences(*, shipment: Shipment, events: list[ShipmentEvent]) -> dict[int, str]:
+    """Each event of the shipment's timeline in plain words of the active language (events are stored in English)."""
+    context = _Context(shipment)
+    return {event.pk: _event_step(event, context).text for event in events}
+
+
 def status_summary(*, shipment: Shipment, language: str) -> str:
     """The copyable status summary alone, in one language."""
     context = _Context(shipment)

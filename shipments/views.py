@@ -24,6 +24,7 @@ from calista.paging import CappedPaginator
 from calista.params import id_or_none
 from customs import review
 from customs.policy import REASONS
+from dashboards import support
 from shipments.errorfile import error_file
 from shipments.forms import UploadForm
 from shipments.ingest.codes import CODES, FILE_CODES, ROW_CODES, message_for
@@ -212,7 +213,10 @@ def shipment_detail(request, pk):
     seen_at = review.seen_at_now()  # before the shipment is read: the broker's actions act on what this page shows
     shipment = access.get_scoped_or_404(access.shipments_for(request.org).select_related("manifest", "forwarder", "broker", "cfs"),
                                         pk=pk)
-    events = shipment.events.select_related("user", "api_key").order_by("at", "id")
+    events = list(shipment.events.select_related("user", "api_key").order_by("at", "id"))
+    sentences = support.event_sentences(shipment=shipment, events=events)
+    for event in events:  # the plain-words sentence in the reader's language; the stored record beside it if it says more
+        event.sentence = sentences.get(event.pk) or event.message
     return render(request, "shipments/shipment_detail.html", {
         "shipment": shipment, "events": events,
         "reasons": [{"code": r, "text": REASONS.get(r, r)} for r in shipment.reasons],

@@ -170,6 +170,8 @@ def test_the_timeline_names_states_in_the_readers_language(client, owner, upload
     shipment = Shipment.objects.get(hawb="SE0023")
     page = client.get(f"/shipments/{shipment.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert ": received" not in page and "海关: 已接收" in page
+    assert "此货物已从货代的舱单中接收，等待报关行审核。" in page  # what happened, in plain words of the reader's language
+    assert 'lang="en">Accepted from sample_edge.csv, row 27<' in page  # and the record as stored, beside it
 
 
 def test_the_shipment_list_finds_a_parcel_by_hawb_or_mawb(client, owner, upload_file):
