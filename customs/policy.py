@@ -250,8 +250,9 @@ def portal_totals(keys: pd.Series, days: pd.Series) -> tuple[dict, dict]:
             found += list(live.filter(consignee_key__in=key_list[start:start + 500], arrival_date__in=day_list)
                           .values_list("consignee_key", "arrival_date", "flight_number").annotate(total=Sum("value_usd")))
     for key, day, flight, value in found:
-        day_sum[(key, day)] = day_sum.get((key, day), 0.0) + float(value)
-        flight_sum[(key, flight, day)] = flight_sum.get((key, flight, day), 0.0) + float(value)
+        cents = int((Decimal(value) * 100).to_integral_value())
+        day_sum[(key, day)] = day_sum.get((key, day), 0) + cents
+        flight_sum[(key, flight, day)] = flight_sum.get((key, flight, day), 0) + cents
     return day_sum, flight_sum
 
 
@@ -264,21 +265,24 @@ def totals_for(frame: pd.DataFrame, *, include_rows: bool = True) -> tuple[np.nd
     """
     n = len(frame)
     day = frame["arrival_date"]
-    by_day, by_flight, held = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+    # Summed in whole cents (values have at most two decimals): $310.68 + $380.67 + $42.95 + $65.70 is exactly $800.00,
+    # not the 800.0000000000001 that adding floats gives, which rule 5 would read as over $800.
+    by_day, by_flight, held = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
     if include_rows and n:
-        by_day = frame.groupby([frame["consignee_key"], day])["value_usd"].transform("sum").to_numpy(dtype=float)
-        by_flight = frame.groupby([frame["consignee_key"], frame["flight_number"], day])["value_usd"].transform("sum").to_numpy(dtype=float)
+        cents = pd.Series(np.rint(frame["value_usd"].to_numpy(dtype=float) * 100).astype(np.int64), index=frame.index)
+        by_day = cents.groupby([frame["consignee_key"], day]).transform("sum").to_numpy(dtype=np.int64)
+        by_flight = cents.groupby([frame["consignee_key"], frame["flight_number"], day]).transform("sum").to_numpy(dtype=np.int64)
     if n:
         day_sum, flight_sum = portal_totals(frame["consignee_key"], day)
         if day_sum:
             dates = day.dt.date.tolist()
             keys = frame["consignee_key"].tolist()
             flights = frame["flight_number"].tolist()
-            portal_day = np.array([day_sum.get((k, d), np.nan) for k, d in zip(keys, dates, strict=True)])
-            held = ~np.isnan(portal_day)
-            by_day = by_day + np.nan_to_num(portal_day)
-            by_flight = by_flight + np.array([flight_sum.get((k, f, d), 0.0) for k, f, d in zip(keys, flights, dates, strict=True)])
-    return by_day, by_flight, held
+            held = np.array([(k, d) in day_sum for k, d in zip(keys, dates, strict=True)], dtype=bool)
+            by_day = by_day + np.array([day_sum.get((k, d), 0) for k, d in zip(keys, dates, strict=True)], dtype=np.int64)
+            by_flight = by_flight + np.array([flight_sum.get((k, f, d), 0) for k, f, d in zip(keys, flights, dates, strict=True)],
+                                             dtype=np.int64)
+    return by_day / 100, by_flight / 100, held
 
 
 def reason_text(code: str) -> str:

@@ -128,3 +128,20 @@ def test_every_reason_reads_in_english_and_chinese():
         with translation.override("zh-hans"):
             chinese = policy.reason_text(code)
         assert english and chinese and english != chinese, code
+
+
+def test_a_day_total_of_exactly_800_dollars_across_the_portal_is_not_over_800(forwarder_org):
+    """$310.68 + $380.67 + $42.95 already on the portal and $65.70 in the file make exactly $800.00 (summed in cents)."""
+    from decimal import Decimal
+
+    from tests.factories import manifest_for, shipment_for
+
+    for value, flight, mawb in (("310.68", "CA90", "16012345675"), ("380.67", "CA91", "16012345686"),
+                                ("42.95", "CA92", "16012345690")):
+        manifest = manifest_for(forwarder_org, mawb=mawb, flight_number=flight, arrival_date=date(2025, 6, 10))
+        shipment_for(manifest, hawb=f"H{flight}", value_usd=Decimal(value), consignee_key="FLOATPORTAL")
+    frame = pd.DataFrame({"consignee_key": ["FLOATPORTAL"], "arrival_date": pd.to_datetime(["2025-06-10"]),
+                          "flight_number": ["CA99"], "value_usd": [65.70]})
+    day, conveyance, held = policy.totals_for(frame)
+    assert day[0] == 800.00 and conveyance[0] == 65.70 and held[0]
+    assert verdict(decide({"arrival": "2025-06-10", "value": 65.70, "day_total": day[0]})) == ("86", ["DM_ELIGIBLE"])
