@@ -38,7 +38,7 @@ from accounts.models import Organization
 from calista.db import retry_on_conflict
 from calista.params import is_id
 from calista.queueing import enqueue
-from customs import policy
+from customs import holds, policy
 from customs.ace.explain import explain
 from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
 from customs.notify import organization_notify, shipments_notify
@@ -682,10 +682,10 @@ def hold_close(*, hold_id: int, org: Organization, user, outcome: str, note: str
                              text=_("seized after a %(agency)s hold") % {"agency": hold.agency})
         else:
             Hold.objects.filter(pk=hold.pk, removed_at__isnull=True).update(removed_at=now, outcome=Hold.Outcome.RELEASED)
-            Shipment.objects.filter(pk=hold.shipment_id, open_holds__gt=0).update(open_holds=F("open_holds") - 1)
+            holds.open_holds_recount([hold.shipment_id])
             clear = Shipment.objects.filter(pk=hold.shipment_id, open_holds=0, status=S.ON_HOLD).exists()
             if clear:
-                lifecycle.hold_lifted([hold.shipment_id], to=S.ACCEPTED, actor=actor, message=text, data={"hold": hold.pk})
+                holds.holds_lifted([hold.shipment_id], actor=actor, message=text, data={"hold": hold.pk})
             else:
                 lifecycle.note(shipment_ids=[hold.shipment_id], actor=actor, message=text, data={"hold": hold.pk})
         HoldAction.objects.create(hold=hold, user=user, note=text)

@@ -11,10 +11,10 @@ from collections import defaultdict
 from itertools import groupby
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customs import holds
 from customs.ace.adapter import Notice, adapter
 from customs.ace.explain import code_table, codes_text
 from customs.models import AceCode, AceMessage, Entry, Hold
@@ -118,7 +118,7 @@ def _apply(code: str, pairs: list, table: dict) -> None:
 
 def _holds_place(code: str, pairs: list, known: AceCode | None, text: str, data: dict) -> None:
     by_entry = _shipments_by_entry(pairs)
-    ids = [i for group in by_entry.values() for i in group]
+    ids = holds.holdable([i for group in by_entry.values() for i in group])  # not on a cancelled or seized shipment
     if not ids:
         return
     now = timezone.now()
@@ -127,7 +127,7 @@ def _holds_place(code: str, pairs: list, known: AceCode | None, text: str, data:
     reason = pairs[0][0].data.get("reason", "")
     Hold.objects.bulk_create([Hold(shipment_id=i, agency=agency or "CBP", code=code, reason=reason, placed_at=now,
                                    message_id=message_of.get(i)) for i in ids])
-    Shipment.objects.filter(pk__in=ids).update(open_holds=F("open_holds") + 1)
+    holds.open_holds_recount(ids)
     lifecycle.hold_placed(ids, message=text, data=data)
     if known and known.effect == Effect.EXAM:
         at_cfs = list(Shipment.objects.filter(pk__in=ids, custody=Custody.BROKEN_DOWN).values_list("id", flat=True))
@@ -147,22 +147,22 @@ def _holds_remove(pairs: list, text: str, data: dict) -> None:
         by_code[notice.data.get("hold", "")].extend(by_entry.get(notice.entry, []))
     removed: dict[int, list[dict]] = defaultdict(list)  # shipment id: the holds this notice removed
     for code, ids in by_code.items():
-        holds = Hold.objects.filter(shipment_id__in=ids, removed_at__isnull=True)
+        still_open = Hold.objects.filter(shipment_id__in=ids, removed_at__isnull=True)
         if code:
-            holds = holds.filter(code=code)
-        closed = list(holds.values_list("id", "shipment_id", "agency", "code"))
+            still_open = still_open.filter(code=code)
+        closed = list(still_open.values_list("id", "shipment_id", "agency", "code"))
         Hold.objects.filter(pk__in=[hold_id for hold_id, *_rest in closed]).update(removed_at=now, outcome=Hold.Outcome.RELEASED)
         for hold_id, shipment_id, agency, hold_code in closed:
             removed[shipment_id].append({"id": hold_id, "agency": agency, "code": hold_code})
-        affected = [shipment_id for _hold, shipment_id, *_rest in closed]
-        Shipment.objects.filter(pk__in=affected, open_holds__gt=0).update(open_holds=F("open_holds") - 1)
+        affected = sorted({shipment_id for _hold, shipment_id, *_rest in closed})
+        holds.open_holds_recount(affected)  # one notice may close several holds of a shipment
         if code == "1X":
             at_exam = list(Shipment.objects.filter(pk__in=affected, custody=Custody.AT_EXAM).values_list("id", flat=True))
             lifecycle.move(shipment_ids=at_exam, dimension=lifecycle.CUSTODY, to=Custody.BROKEN_DOWN, actor=lifecycle.ACE,
                            message=text, data=data, allowed_from=[Custody.AT_EXAM], each=_naming(at_exam, removed, text, data))
     clear = list(Shipment.objects.filter(pk__in=list(removed), open_holds=0, status=CustomsStatus.ON_HOLD)
                  .values_list("id", flat=True))
-    lifecycle.hold_lifted(clear, to=CustomsStatus.ACCEPTED, message=text, data=data, each=_naming(clear, removed, text, data))
+    holds.holds_lifted(clear, message=text, data=data, each=_naming(clear, removed, text, data))
 
 
 def _naming(ids: list[int], removed: dict[int, list[dict]], text: str, data: dict) -> dict[int, tuple[str, dict]]:
