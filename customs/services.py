@@ -5,29 +5,34 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customs import policy
+from customs.notify import shipments_notify
 from shipments.lifecycle import in_english
 from shipments.models import CustomsStatus, Shipment, ShipmentEvent
+
+# A later upload can change the decision of a person's parcels of that day (policy.md, rule 5). Parcels not yet with
+# ACE are decided again: waiting for review, or approved and not yet in an entry (the broker is told: the entry will go
+# as the law now says). Parcels already with ACE keep their entry; their timeline and their broker are told.
+DECIDED_AGAIN = Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
+WITH_ACE = (CustomsStatus.FILED, CustomsStatus.ACCEPTED, CustomsStatus.ON_HOLD, CustomsStatus.RELEASED)
 
 
 @in_english
 def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | None = None) -> int:
-    """Decide again the shipments still waiting for review whose consignee-day totals may have changed.
-
-    When a new upload adds parcels for a person on a day, that person's earlier parcels of
-    the same day may lose de minimis too (policy.md, rule 5). Only shipments in `received`
-    change: what a broker approved or filed is the broker's to correct. Returns how many changed.
-    """
+    """Decide again the parcels not yet with ACE whose consignee-day totals may have changed. Returns how many changed."""
     if not keys or not days:
         return 0
-    waiting = (Shipment.objects.filter(status=CustomsStatus.RECEIVED, consignee_key__in=keys, arrival_date__in=days)
+    mine = Shipment.objects.filter(consignee_key__in=keys, arrival_date__in=days)
+    waiting = (mine.filter(DECIDED_AGAIN)
                .values("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number",
-                       "entry_type", "reasons", "forwarder_id"))
+                       "entry_type", "reasons", "forwarder_id", "status"))
     if skip_upload is not None:
         waiting = waiting.exclude(upload_id=skip_upload)
+    _with_ace_tell(mine.filter(status__in=WITH_ACE, entry_type="86"))
     frame = pd.DataFrame.from_records(list(waiting))
     if frame.empty:
         return 0
@@ -62,7 +67,39 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
     Shipment.objects.bulk_update(shipments, ["entry_type", "reasons", "duty_estimate_usd", "mpf_estimate_usd", "day_total_usd",
                                              "conveyance_total_usd", "decided_at"], batch_size=500)
     ShipmentEvent.objects.bulk_create(events, batch_size=500)
+    approved = [int(frame["id"].iat[i]) for i in changed if frame["status"].iat[i] == CustomsStatus.APPROVED]
+    if approved:
+        shipments_notify(shipment_ids=approved, kind="redecided", audience="broker",
+                         text=_("decided again after your approval (the consignee's total for the day changed): check them "
+                                "before they are filed"))
     return len(changed)
+
+
+def _with_ace_tell(filed) -> None:
+    """Type 86 entries already with ACE whose consignee's day is now over the de minimis limit: a note and the broker told."""
+    rows = list(filed.values("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number",
+                             "entry_type", "reasons", "forwarder_id"))
+    if not rows:
+        return
+    frame = pd.DataFrame.from_records(rows)
+    frame["arrival_date"] = pd.to_datetime(frame["arrival_date"])
+    frame["value_usd"] = frame["value_usd"].astype(float)
+    day_totals, conveyance_totals, _held = policy.totals_for(frame, include_rows=False)
+    verdict = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals)
+    lost = [int(frame["id"].iat[i]) for i in range(len(frame)) if verdict["entry_type"].iat[i] != "86"]
+    already = set(ShipmentEvent.objects.filter(shipment_id__in=lost, data__de_minimis_lost_after_filing=True)
+                  .values_list("shipment_id", flat=True))
+    lost = [i for i in lost if i not in already]
+    if not lost:
+        return
+    from shipments import lifecycle
+
+    lifecycle.note(shipment_ids=lost, actor=lifecycle.SYSTEM, data={"de_minimis_lost_after_filing": True},
+                   message=_("A later upload put this consignee's parcels of the day over the de minimis limit: "
+                             "the Type 86 entry filed may need correcting."))
+    shipments_notify(shipment_ids=lost, kind="redecided", audience="broker",
+                     text=_("filed as Type 86, but the consignee's total for the day is now over the de minimis limit: "
+                            "the entries may need correcting"))
 
 
 def regime_pin_set(*, active: bool, as_of: date | None, note: str, user) -> None:

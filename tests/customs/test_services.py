@@ -1,0 +1,43 @@
+"""Decisions decided again when a later upload changes a consignee's total for the day (policy.md, rule 5)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import Notification
+from customs.services import decisions_refresh
+from shipments.models import Shipment
+from tests.customs.test_review import person
+from tests.factories import manifest_for, shipment_for
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2025, 6, 10)  # de minimis still open for Vietnamese goods
+
+
+def parcel(forwarder, hawb, value, **fields):
+    manifest = manifest_for(forwarder, mawb=fields.pop("mawb", "16012345675"), arrival_date=DAY)
+    return shipment_for(manifest, hawb=hawb, value_usd=Decimal(value), entry_type="86", reasons=["DM_ELIGIBLE"],
+                        country_of_origin="VN", **person(), **fields)
+
+
+def test_an_approved_parcel_not_yet_filed_loses_de_minimis_and_its_broker_is_told(forwarder_org, broker_user):
+    first = parcel(forwarder_org, "AP1", "500.00", status="approved")
+    parcel(forwarder_org, "AP2", "400.00", mawb="16012345686")  # a later upload, same person and day
+    assert decisions_refresh(keys={first.consignee_key}, days={DAY}) == 2
+    first.refresh_from_db()
+    assert (first.status, first.entry_type, first.reasons) == ("approved", "11", ["DM_AGGREGATE_OVER"])
+    assert "decided again after your approval" in Notification.objects.get(user=broker_user).message
+
+
+def test_a_parcel_already_with_ace_keeps_its_entry_and_its_timeline_and_broker_are_told_once(forwarder_org, broker_user):
+    filed = parcel(forwarder_org, "AP1", "500.00", status="accepted")
+    parcel(forwarder_org, "AP2", "400.00", mawb="16012345686")
+    decisions_refresh(keys={filed.consignee_key}, days={DAY})
+    decisions_refresh(keys={filed.consignee_key}, days={DAY})  # another upload the same day: told once
+    filed.refresh_from_db()
+    assert (filed.status, filed.entry_type) == ("accepted", "86")
+    assert filed.events.filter(message__contains="the Type 86 entry filed may need correcting").count() == 1
+    assert Notification.objects.filter(user=broker_user, message__contains="may need correcting").count() == 1
+    assert Shipment.objects.get(hawb="AP2").entry_type == "11"
