@@ -155,11 +155,16 @@ def test_the_day_total_counts_every_forwarders_parcels_and_refreshes_earlier_dec
     assert "Type 86 to Type 11" in note.message and "BBB1" not in note.message
 
 
-def test_an_approved_shipment_is_not_redecided(forwarder_org, other_forwarder_org):
-    ingest(forwarder_org, "a.csv", (HEADER + row("AAA1", value="500", day="2025-03-01")).encode())
+def test_an_approved_shipment_not_yet_filed_is_decided_again_and_a_filed_one_keeps_its_entry(forwarder_org, other_forwarder_org):
+    ingest(forwarder_org, "a.csv", (HEADER + row("AAA1", value="500", day="2025-03-01")
+                                    + row("AAA2", mawb="16012345690", value="300", day="2025-03-02")).encode())
     Shipment.objects.filter(hawb="AAA1").update(status="approved")
-    ingest(other_forwarder_org, "b.csv", (HEADER + row("BBB1", mawb="16012345686", value="400", day="2025-03-01")).encode())
-    assert Shipment.objects.get(hawb="AAA1").entry_type == "86"
+    Shipment.objects.filter(hawb="AAA2").update(status="filed")
+    ingest(other_forwarder_org, "b.csv", (HEADER + row("BBB1", mawb="16012345686", value="400", day="2025-03-01")
+                                          + row("BBB2", mawb="16012345701", value="600", day="2025-03-02")).encode())
+    assert Shipment.objects.get(hawb="AAA1").entry_type == "11"  # approved, not in an entry: the entry goes as the law says
+    filed = Shipment.objects.get(hawb="AAA2")
+    assert filed.entry_type == "86" and filed.events.filter(message__contains="may need correcting").exists()
 
 
 def test_a_real_worker_ingests_an_upload(worker, forwarder_org):
