@@ -42,6 +42,7 @@ from customs import holds, policy
 from customs.ace.explain import explain
 from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
 from customs.notify import organization_notify, shipments_notify
+from customs.services import decisions_refresh
 from shipments import lifecycle
 from shipments.ingest.checks import check_table
 from shipments.ingest.codes import message_for
@@ -202,6 +203,9 @@ def _after(action: str, *, org: Organization, moved: list[int], reason: str) -> 
     """What follows a review action: filing on approval (if the broker asked for it), telling the other side."""
     if not moved:
         return
+    if action == "cancel":  # a cancelled parcel no longer counts in its consignee's totals: the others are decided again
+        counted = Shipment.objects.filter(pk__in=moved).values_list("consignee_key", "arrival_date")
+        decisions_refresh(keys={key for key, _day in counted}, days={day for _key, day in counted})
     if action == "approve":
         if org.auto_file:
             entries_file(broker=org, shipment_ids=moved)

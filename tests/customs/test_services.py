@@ -18,8 +18,8 @@ DAY = date(2025, 6, 10)  # de minimis still open for Vietnamese goods
 
 def parcel(forwarder, hawb, value, **fields):
     manifest = manifest_for(forwarder, mawb=fields.pop("mawb", "16012345675"), arrival_date=DAY)
-    return shipment_for(manifest, hawb=hawb, value_usd=Decimal(value), entry_type="86", reasons=["DM_ELIGIBLE"],
-                        country_of_origin="VN", **person(), **fields)
+    decision = {"entry_type": "86", "reasons": ["DM_ELIGIBLE"], **fields}
+    return shipment_for(manifest, hawb=hawb, value_usd=Decimal(value), country_of_origin="VN", **person(), **decision)
 
 
 def test_an_approved_parcel_not_yet_filed_loses_de_minimis_and_its_broker_is_told(forwarder_org, broker_user):
@@ -41,3 +41,14 @@ def test_a_parcel_already_with_ace_keeps_its_entry_and_its_timeline_and_broker_a
     assert filed.events.filter(message__contains="the Type 86 entry filed may need correcting").count() == 1
     assert Notification.objects.filter(user=broker_user, message__contains="may need correcting").count() == 1
     assert Shipment.objects.get(hawb="AP2").entry_type == "11"
+
+
+def test_cancelling_a_parcel_gives_the_consignees_other_parcels_their_de_minimis_back(forwarder_org, owner, broker_org,
+                                                                                      broker_user):
+    from customs import review
+
+    kept = parcel(forwarder_org, "CX1", "500.00", entry_type="11", reasons=["DM_AGGREGATE_OVER"])
+    dropped = parcel(forwarder_org, "CX2", "400.00", mawb="16012345686", entry_type="11", reasons=["DM_AGGREGATE_OVER"])
+    review.review_cancel(org=forwarder_org, user=owner, shipment_ids=[dropped.pk], reason="Parcel withdrawn")
+    kept.refresh_from_db()
+    assert (kept.entry_type, kept.reasons) == ("86", ["DM_ELIGIBLE"])
