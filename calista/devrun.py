@@ -62,10 +62,16 @@ def main() -> int:
     env = {**os.environ, "HTTPS": os.environ.get("HTTPS", "0"), "PYTHONUNBUFFERED": "1"}
     lock = threading.Lock()
     procs: dict[str, subprocess.Popen] = {}
-    for name, cmd in commands(port, host).items():
-        procs[name] = subprocess.Popen(cmd, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE,
+    wanted = commands(port, host)
+
+    def start(name: str) -> None:
+        procs[name] = subprocess.Popen(wanted[name], cwd=BASE_DIR, env=env, stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, start_new_session=True)
         threading.Thread(target=pump, args=(name, procs[name].stdout, lock), daemon=True).start()
+
+    for name in wanted:
+        start(name)
+    restarts: dict[str, list[float]] = {name: [] for name in wanted}
 
     stopping = threading.Event()
 
@@ -94,11 +100,23 @@ def main() -> int:
         print("The web server did not answer /healthz within 60 seconds; see its output above.", flush=True)
 
     while not stopping.is_set():
-        for name, proc in procs.items():
-            if proc.poll() is not None:
+        for name, proc in list(procs.items()):
+            if proc.poll() is None:
+                continue
+            # A worker or beat that dies is started again (work in the broker waits for it); the web server, or a
+            # process that keeps dying, stops everything.
+            recent = [t for t in restarts[name] if time.monotonic() - t < 60]
+            if name == "web" or len(recent) >= 3:
                 print(f"{name} exited with code {proc.returncode}; stopping everything.", flush=True)
                 stopping.set()
                 break
+            restarts[name] = recent + [time.monotonic()]
+            print(f"{name} exited with code {proc.returncode}; starting it again.", flush=True)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # what is left of it (a worker's pool processes)
+            except OSError:
+                pass
+            start(name)
         stopping.wait(0.5)
 
     for proc in procs.values():
