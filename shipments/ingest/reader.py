@@ -229,13 +229,21 @@ def _xlsx_records(data: bytes, max_records: int, progress: Progress | None):
         if not workbook.worksheets:
             raise FileProblem([problem("F_EMPTY")])
         sheet = workbook.worksheets[0]
+        # The size a workbook declares for its sheet (<dimension>) is not to be trusted: tools other than Excel write a
+        # stale one (rows beyond it were lost) and a stray formatted cell in column XFD makes Excel's 16,384 columns wide
+        # (every row was padded to it: minutes and gigabytes). Read the cells that are there instead.
+        sheet.reset_dimensions()
 
         def numbered(rows):
             for cells in rows:
                 number = next((c.row for c in cells if getattr(c, "row", None)), None)
                 if number is None:  # a row of empty cells: nothing to keep
                     continue
-                yield number, [_cell_text(c.value) for c in cells]
+                values = [c.value for c in cells]
+                end = len(values)
+                while end and values[end - 1] is None:  # formatted but empty cells at the end of the row
+                    end -= 1
+                yield number, [_cell_text(value) for value in values[:end]]
 
         try:
             return _collect(numbered(sheet.iter_rows()), max_records, progress)

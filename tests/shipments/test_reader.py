@@ -293,6 +293,42 @@ def test_a_header_followed_only_by_blank_records_is_F_EMPTY():
     assert error_codes(refused(data)) == ["F_EMPTY"]
 
 
+def with_declared_size(data: bytes, size: str) -> bytes:
+    """The workbook with its first sheet's declared size (<dimension ref=...>) rewritten, as other tools write it."""
+    import re
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{size}"'.encode(), content)
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("size", ["A1:AA10", "A1", "A1:XFD41"])
+def test_an_xlsx_is_read_whole_whatever_size_it_declares(size):
+    """A stale size lost rows (or columns); Excel's XFD after a stray formatted cell padded every row to 16,384 cells."""
+    data = with_declared_size(xlsx_bytes({"Sheet1": manifest_sheet(*({} for _ in range(40)))}), size)
+    table = read(data, filename="manifest.xlsx")
+    assert len(table.records) == 40 and set(table.columns) == set(ALL_COLUMNS)
+    assert max(len(record) for record in table.records) == len(ALL_COLUMNS)
+
+
+def test_empty_formatted_cells_at_the_end_of_xlsx_rows_are_not_read():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for number, cells in manifest_sheet({}, {}).items():
+        for column, value in enumerate(cells, start=1):
+            sheet.cell(row=number, column=column, value=value)
+    sheet.cell(row=2, column=16_000).number_format = "0.00"  # a stray formatted, empty cell far to the right
+    out = io.BytesIO()
+    workbook.save(out)
+    table = read(out.getvalue(), filename="manifest.xlsx")
+    assert [len(record) for record in table.records] == [len(ALL_COLUMNS)] * 2
+
+
 def test_an_xlsx_without_any_cells_is_F_EMPTY():
     data = xlsx_bytes({"Sheet1": {}})
     assert error_codes(refused(data, filename="manifest.xlsx")) == ["F_EMPTY"]
