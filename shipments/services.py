@@ -325,7 +325,7 @@ def _finish(upload: Upload, evaluation: Evaluation, state: str, stored: int = 0)
         rows_total=summary["rows"], rows_valid=stored if state == Upload.State.DONE else 0, rows_invalid=summary["invalid"],
         encoding=(table.encoding or "") if table else (evaluation.problem.facts.get("encoding") or ""),
         delimiter=(table.delimiter or "") if table else "",
-        header=list(table.header) if table else [],
+        header=list(table.header) if table else list(evaluation.problem.facts.get("header", [])),
     )
     if state != Upload.State.DONE:
         progress_set("upload", upload.pk, phase="done")

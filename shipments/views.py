@@ -120,7 +120,16 @@ def _file_error(error: dict, upload: Upload) -> dict:
     if code == "F_NOT_TABULAR":
         return dict(error, message=str(LEGACY_XLS))
     if code == "F_MISSING_COLUMNS" and error.get("columns"):
-        return dict(error, message=message_for(code, columns=", ".join(error["columns"])))
+        # Each column with the Chinese name the Chinese template writes: a file with Chinese headers reads its own words.
+        named = [f"{name} ({BY_NAME[name].chinese})" if name in BY_NAME and BY_NAME[name].chinese != name else name
+                 for name in error["columns"]]
+        found = [cell for cell in upload.header if str(cell).strip()]
+        hint = ""
+        if len(found) <= 2 or not upload.file_report.get("columns"):  # the row read as the header is a title, not names
+            hint = _("The first row with anything in it was read as the column names: “%(row)s”. If the file has a title or "
+                     "notes above the column names, delete those rows; in a workbook, the column names must be on the "
+                     "first sheet.") % {"row": " | ".join(str(cell) for cell in found)[:120]}
+        return dict(error, message=message_for(code, columns=", ".join(named)), hint=hint)
     return error  # its parameters (the limit, the headers as written) are in the stored text only
 
 

@@ -262,6 +262,7 @@ def _table(records, numbers, *, encoding, delimiter, max_records) -> Table:
     header, header_row = records[0], numbers[0]
     data, data_numbers = records[1:], numbers[1:]
     facts["records"] = len(data)
+    facts["header"] = header  # not in the report: the result page shows it when the header is not what it seems
     if len(data) > max_records:
         raise FileProblem([problem("F_TOO_LARGE", limit=f"{max_records:,} rows")], **facts)
 

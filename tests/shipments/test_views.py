@@ -193,3 +193,12 @@ def test_the_shipment_list_counts_up_to_a_cap_and_then_says_more_than(client, ow
     page = client.get("/shipments/").content.decode()
     assert "More than 30 shipments: filter to narrow the list." in page
     assert page.count('href="/shipments/') - page.count('href="/shipments/?') >= 30  # the first page is whole
+
+
+def test_a_title_above_the_column_names_is_pointed_out(client, owner, upload_file):
+    client.force_login(owner)
+    content = sample("sample_small.csv").decode()
+    upload = uploaded(client, upload_file, "titled.csv", data=("深圳快递物流 舱单 2026-11-28\n" + content).encode())
+    page = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert "F_MISSING_COLUMNS" in page and "mawb (主单号)" in page  # the columns in the words of the Chinese template too
+    assert "was read as the column names: “深圳快递物流 舱单 2026-11-28”" in page
