@@ -28,7 +28,9 @@ REASONS = {
     "DM_VALUE_OVER": _("The parcel is worth more than the $800 de minimis limit."),
     "DM_AGGREGATE_OVER": _("The consignee's parcels arriving that day are worth more than $800 together."),
     "INFORMAL_LIMIT_OVER": _("The consignee's goods on this flight are worth more than $2,500: a formal entry (Type 01) is required."),
+    "BROKER_CHOICE": _("The broker chose this entry type, stricter than the law alone requires for this parcel."),
 }
+BROKER_CHOICE = "BROKER_CHOICE"  # not a rule of policy.md: the reason of an entry type the broker chose (customs/review.py)
 ENTRY_86, ENTRY_11, ENTRY_01 = "86", "11", "01"
 
 

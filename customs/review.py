@@ -529,6 +529,10 @@ def _decide(shipment_ids: list[int], *, with_choices: bool = True) -> tuple[pd.D
     if chosen != verdict["entry_type"].tolist():  # the broker's choice of a stricter entry changes the estimates
         days = pd.Series(pd.Timestamp(snap.pinned), index=frame.index) if snap.pinned else frame["arrival_date"]
         duty, mpf = policy.estimates(frame, days, np.array(chosen), conveyance_totals, snap)
+        law = verdict["entry_type"].tolist()
+        # The reasons say why the entry is what it is: the broker's choice, where it differs from what the law alone asks.
+        verdict["reasons"] = [[policy.BROKER_CHOICE] if mine != plain else list(reasons)
+                              for mine, plain, reasons in zip(chosen, law, verdict["reasons"], strict=True)]
         verdict["entry_type"], verdict["duty_estimate"], verdict["mpf_estimate"] = chosen, duty, mpf
     return frame, verdict, (day_totals, conveyance_totals)
 

@@ -344,6 +344,7 @@ def test_the_broker_may_choose_a_stricter_entry_type_but_never_a_laxer_one(broke
     review.shipment_correct(shipment_id=shipment.pk, org=broker_org, user=broker_user, field="description", value="Phone case")
     shipment.refresh_from_db()
     assert shipment.entry_type == "01" and shipment.mpf_estimate_usd is not None  # the choice stays, with formal estimates
+    assert shipment.reasons == ["BROKER_CHOICE"]  # not "de minimis suspended: Type 11", which no longer says why it is 01
 
 
 def test_a_wrong_type_86_is_corrected_to_type_11(broker_org, broker_user, forwarder_org):
