@@ -75,7 +75,7 @@ class Table:
         return {name: self.header[index].strip() for name, index in self.columns.items()}
 
 
-Progress = Callable[[int], None]
+Progress = Callable[..., None]  # (done, about how many in all: 0 when unknown)
 
 
 def human_bytes(n: int) -> str:
@@ -162,7 +162,8 @@ def detect_delimiter(text: str) -> str:
 
 def _csv_records(text: str, delimiter: str, max_records: int, progress: Progress | None):
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return _collect(enumerate(reader, start=1), max_records, progress)
+    lines = text.count("\n") or text.count("\r")  # about the number of records: the progress bar's scale while reading
+    return _collect(enumerate(reader, start=1), max_records, progress, expected=lines)
 
 
 # The error file (shipments/errorfile.py) puts an apostrophe before a cell that starts like a formula.
@@ -175,8 +176,10 @@ def formula_unescape(cells: list[str]) -> list[str]:
     return [cell[1:] if ESCAPED_FORMULA.match(cell) else cell for cell in cells]
 
 
-def _collect(numbered_rows, max_records: int, progress: Progress | None):
-    """Keep non-blank records with their row numbers; stop once over the record limit."""
+def _collect(numbered_rows, max_records: int, progress: Progress | None, expected: int = 0):
+    """Keep non-blank records with their row numbers; stop once over the record limit.
+
+    expected: about how many records there are (0: unknown), for the progress bar only."""
     records: list[list[str]] = []
     numbers: list[int] = []
     limit = max_records + 1  # the header plus the data records
@@ -191,7 +194,7 @@ def _collect(numbered_rows, max_records: int, progress: Progress | None):
         if len(records) > limit:
             raise FileProblem([problem("F_TOO_LARGE", limit=f"{max_records:,} rows")])
         if progress and len(records) % 5000 == 0:
-            progress(len(records) - 1)
+            progress(len(records) - 1, max(expected - 1, len(records) - 1) if expected else 0)
     return records, numbers
 
 
@@ -232,6 +235,7 @@ def _xlsx_records(data: bytes, max_records: int, progress: Progress | None):
         # The size a workbook declares for its sheet (<dimension>) is not to be trusted: tools other than Excel write a
         # stale one (rows beyond it were lost) and a stray formatted cell in column XFD makes Excel's 16,384 columns wide
         # (every row was padded to it: minutes and gigabytes). Read the cells that are there instead.
+        declared = sheet.max_row or 0  # the declared size: not trusted for reading, good enough for the progress bar
         sheet.reset_dimensions()
 
         def numbered(rows):
@@ -246,7 +250,7 @@ def _xlsx_records(data: bytes, max_records: int, progress: Progress | None):
                 yield number, [_cell_text(value) for value in values[:end]]
 
         try:
-            return _collect(numbered(sheet.iter_rows()), max_records, progress)
+            return _collect(numbered(sheet.iter_rows()), max_records, progress, expected=declared)
         except FileProblem:
             raise
         except Exception:

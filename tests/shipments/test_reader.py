@@ -13,7 +13,7 @@ import pytest
 from shipments.ingest import columns as columns_module
 from shipments.ingest.checks import check_table
 from shipments.ingest.columns import canonical_for, normalise_header
-from shipments.ingest.reader import detect_delimiter
+from shipments.ingest.reader import detect_delimiter, read_table
 from tests.shipments.manifests import (
     ALL_COLUMNS,
     BASE,
@@ -761,3 +761,12 @@ def test_an_xlsx_header_is_matched_like_a_csv_header():
     assert table.column_headers["mawb"] == "MAWB No"
     assert table.column_headers["hawb"] == "House AWB"
     assert table.warnings == [{"code": "W_UNKNOWN_COLUMN", "column": "Remark"}]
+
+
+@pytest.mark.parametrize("name", ["manifest.csv", "manifest.xlsx"])
+def test_reading_a_long_file_reports_progress_against_about_how_many_rows_it_has(name):
+    rows = [{} for _ in range(5_500)]
+    data = xlsx_bytes({"Sheet1": manifest_sheet(*rows)}) if name.endswith(".xlsx") else manifest_bytes(rows)
+    seen = []
+    read_table(data, filename=name, max_bytes=10**9, max_records=10**6, progress=lambda done, total=0: seen.append((done, total)))
+    assert seen and all(total >= 5_500 and done <= total for done, total in seen)  # a scale from the start, not 0 %
