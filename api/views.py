@@ -136,14 +136,11 @@ class ApiView(GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticates: request.auth is the key
-        self._acting = lifecycle.acting_through(request.auth)  # events written now name the key (shipments/lifecycle.py)
-        self._acting.__enter__()
+        self._acting = lifecycle.acting_key_set(request.auth)  # events written now name the key (shipments/lifecycle.py)
 
     def finalize_response(self, request, response, *args, **kwargs):
-        acting = getattr(self, "_acting", None)
-        if acting is not None:
-            self._acting = None
-            acting.__exit__(None, None, None)
+        if (token := self.__dict__.pop("_acting", None)) is not None:
+            lifecycle.acting_key_reset(token)
         return super().finalize_response(request, response, *args, **kwargs)
 
     @property

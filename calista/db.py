@@ -83,7 +83,7 @@ def fold(text: str | None) -> str | None:
 
 class Fold(Func):
     """`calista_fold(text)`: the text without accents, in SQL. On PostgreSQL an immutable wrapper of the unaccent
-    extension made by shipments' migration 0010 (a trigram index is built on it); on SQLite `fold` above, registered
+    extension made by shipments' migration 0011 (a trigram index is built on it); on SQLite `fold` above, registered
     on every connection (`fold_register`)."""
 
     function = "calista_fold"

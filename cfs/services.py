@@ -36,7 +36,7 @@ from customs.models import Hold
 from shipments import lifecycle
 from shipments.lifecycle import Actor, Outcome
 from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
-from shipments.progress import percent, progress_get, progress_set
+from shipments.progress import percent, phase_total, progress_get, progress_set
 
 C, S = Custody, CustomsStatus
 
@@ -632,9 +632,7 @@ def handoff_batch_run(*, batch_id: int) -> HandoffBatch | None:
 def handoff_batch_progress_get(batch: HandoffBatch) -> dict:
     """How far a batch has come: lines worked and lines in all (none known before its worker starts, or without a cache)."""
     state = progress_get("handoff_batch", batch.pk)
-    total = state.get("total") or 0
-    done = state.get("work_done", 0)
-    return {"done": done, "total": total, "percent": percent(state, "work") if total else 0}
+    return {"done": state.get("work_done", 0), "total": phase_total(state, "work"), "percent": percent(state, "work")}
 
 
 def handoff_batches_recover(*, older_than) -> list[int]:

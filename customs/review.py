@@ -269,14 +269,17 @@ def outcome_message(action: str, outcome: lifecycle.Outcome) -> str:
 # --- Bulk: big selections as a task with progress --------------------------------------------------
 
 
-def bulk_start(*, org: Organization, user, action: str, shipment_ids: list[int], reason: str = "") -> int:
-    """Queue a review action on many shipments (ids in scope); returns the job number whose progress the page polls."""
+def bulk_start(*, org: Organization, user, action: str, shipment_ids: list[int], reason: str = "", seen_at=None) -> int:
+    """Queue a review action on many shipments (ids in scope); returns the job number whose progress the page polls.
+
+    seen_at: when the page showed them; if any changed or was added since, nothing is queued (unseen_refuse)."""
     reason = _check_action(action, reason, org)
     ids = sorted(set(shipment_ids))
     if not ids:
         raise ReviewError(_("No shipment matches: nothing to do."))
     if len(ids) > BULK_LIMIT:
         raise ReviewError(_("At most %(limit)s shipments can be changed at once: narrow the selection.") % {"limit": f"{BULK_LIMIT:,}"})
+    unseen_refuse(ids, seen_at)
     job = secrets.randbits(48)
     progress_set("bulk", job, phase="queued", total=len(ids), org=org.pk, action=action, moved=0, refused=0)
     language = translation.get_language() or settings.LANGUAGE_CODE

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from customs import policy
 from customs.notify import shipments_notify
+from shipments import lifecycle
 from shipments.lifecycle import in_english
 from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 
@@ -19,6 +20,18 @@ from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 # as the law now says). Parcels already with ACE keep their entry; their timeline and their broker are told.
 DECIDED_AGAIN = Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
 WITH_ACE = (CustomsStatus.FILED, CustomsStatus.ACCEPTED, CustomsStatus.ON_HOLD, CustomsStatus.RELEASED)
+STORED = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number", "entry_type",
+          "reasons", "forwarder_id", "status")
+
+
+def _decide_stored(rows: list[dict]):
+    """Stored shipments decided now, counting the portal's totals: (frame, verdict, day totals, conveyance totals)."""
+    frame = pd.DataFrame.from_records(rows)
+    frame["arrival_date"] = pd.to_datetime(frame["arrival_date"])
+    frame["value_usd"] = frame["value_usd"].astype(float)
+    day_totals, conveyance_totals, _held = policy.totals_for(frame, include_rows=False)
+    verdict = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals)
+    return frame, verdict, day_totals, conveyance_totals
 
 
 @in_english
@@ -27,19 +40,14 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
     if not keys or not days:
         return 0
     mine = Shipment.objects.filter(consignee_key__in=keys, arrival_date__in=days)
-    waiting = (mine.filter(DECIDED_AGAIN)
-               .values("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number",
-                       "entry_type", "reasons", "forwarder_id", "status"))
+    waiting = mine.filter(DECIDED_AGAIN)
     if skip_upload is not None:
         waiting = waiting.exclude(upload_id=skip_upload)
     _with_ace_tell(mine.filter(status__in=WITH_ACE, entry_type="86"))
-    frame = pd.DataFrame.from_records(list(waiting))
-    if frame.empty:
+    rows = list(waiting.values(*STORED))
+    if not rows:
         return 0
-    frame["arrival_date"] = pd.to_datetime(frame["arrival_date"])
-    frame["value_usd"] = frame["value_usd"].astype(float)
-    day_totals, conveyance_totals, _held = policy.totals_for(frame, include_rows=False)
-    verdict = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals)
+    frame, verdict, day_totals, conveyance_totals = _decide_stored(rows)
     changed = [
         i for i in range(len(frame))
         if verdict["entry_type"].iat[i] != frame["entry_type"].iat[i] or verdict["reasons"].iat[i] != frame["reasons"].iat[i]
@@ -77,23 +85,16 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
 
 def _with_ace_tell(filed) -> None:
     """Type 86 entries already with ACE whose consignee's day is now over the de minimis limit: a note and the broker told."""
-    rows = list(filed.values("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number",
-                             "entry_type", "reasons", "forwarder_id"))
+    rows = list(filed.values(*STORED))
     if not rows:
         return
-    frame = pd.DataFrame.from_records(rows)
-    frame["arrival_date"] = pd.to_datetime(frame["arrival_date"])
-    frame["value_usd"] = frame["value_usd"].astype(float)
-    day_totals, conveyance_totals, _held = policy.totals_for(frame, include_rows=False)
-    verdict = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals)
+    frame, verdict, _day_totals, _conveyance_totals = _decide_stored(rows)
     lost = [int(frame["id"].iat[i]) for i in range(len(frame)) if verdict["entry_type"].iat[i] != "86"]
     already = set(ShipmentEvent.objects.filter(shipment_id__in=lost, data__de_minimis_lost_after_filing=True)
                   .values_list("shipment_id", flat=True))
     lost = [i for i in lost if i not in already]
     if not lost:
         return
-    from shipments import lifecycle
-
     lifecycle.note(shipment_ids=lost, actor=lifecycle.SYSTEM, data={"de_minimis_lost_after_filing": True},
                    message=_("A later upload put this consignee's parcels of the day over the de minimis limit: "
                              "the Type 86 entry filed may need correcting."))

@@ -210,8 +210,8 @@ def queue_act(request):
         elif scope != "filter":
             raise review.ReviewError(_("Unknown action."))
         ids = list(shipments.values_list("id", flat=True)[:review.BULK_LIMIT + 1])
-        review.unseen_refuse(ids, seen_at)
-        job = review.bulk_start(org=request.org, user=request.user, action=action, shipment_ids=ids, reason=reason)
+        job = review.bulk_start(org=request.org, user=request.user, action=action, shipment_ids=ids, reason=reason,
+                                seen_at=seen_at)
     except review.ReviewError as error:
         return _problem(request, error, back)
     return redirect(f"{reverse('customs:bulk', args=[job])}?{urlencode({'next': back})}")

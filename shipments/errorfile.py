@@ -11,9 +11,8 @@ import csv
 import io
 
 from shipments.ingest.codes import message_for
+from shipments.ingest.reader import FORMULA_STARTS
 from shipments.models import Upload
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def formula_safe(value) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
@@ -92,13 +91,13 @@ SYSTEM = Actor(ShipmentEvent.Actor.SYSTEM)
 _acting_key: ContextVar = ContextVar("calista_acting_api_key", default=None)
 
 
-@contextmanager
-def acting_through(api_key):
-    token = _acting_key.set(api_key)
-    try:
-        yield
-    finally:
-        _acting_key.reset(token)
+def acting_key_set(api_key):
+    """From now on (in this request's context) events name this key; returns the token acting_key_reset takes."""
+    return _acting_key.set(api_key)
+
+
+def acting_key_reset(token) -> None:
+    _acting_key.reset(token)
 
 
 def _by_key(actor: Actor) -> tuple[str, object]:

@@ -136,7 +136,8 @@ def _holds_place(code: str, pairs: list, known: AceCode | None, text: str, data:
 
 
 def _holds_remove(pairs: list, text: str, data: dict) -> None:
-    """Close the hold each notice names; shipments with no hold left return to accepted (exams come back).
+    """Close the hold each notice names; shipments with no hold left return to where they stood (customs/holds.py), and
+    parcels at exam come back to the station when the exam's hold (1X) is removed.
 
     The notice's own code is only HR: each shipment's events name the holds that were removed (agency and code),
     so that its timeline can say whose hold it was."""

@@ -169,7 +169,8 @@ def _csv_records(text: str, delimiter: str, max_records: int, progress: Progress
 # The error file (shipments/errorfile.py) puts an apostrophe before a cell that starts like a formula.
 # When the fixed rows come back, the apostrophe is the portal's own and is taken off again: a phone
 # number "+1 310 555 0100" stays that, not "'+1 310 555 0100".
-ESCAPED_FORMULA = re.compile(r"'[=+\-@\t\r]")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula (shipments/errorfile.py)
+ESCAPED_FORMULA = re.compile("'[" + re.escape("".join(FORMULA_STARTS)) + "]")
 
 
 def formula_unescape(cells: list[str]) -> list[str]:

@@ -4,7 +4,7 @@ On PostgreSQL, `calista_fold(text)` is an immutable wrapper of the unaccent exte
 stable, so no index may use it directly; the wrapper names its dictionary with its schema, so that it does not
 depend on the search path). Where unaccent cannot be installed (not shipped, or no right to create it), the
 migration still succeeds: `calista_fold` then returns the text as it is, and names are found in any case but with
-their accents only. Installing unaccent later and running `migrate shipments 0009 && migrate` builds it again.
+their accents only. Installing unaccent later and running `migrate shipments 0010 && migrate` builds it again.
 On SQLite nothing is created: calista.db registers a Python `calista_fold` on every connection.
 """
 

@@ -37,6 +37,14 @@ def approve_all(shipments, broker_user):
     return lifecycle.shipments_approve(list(shipments.values_list("id", flat=True)), actor=lifecycle.Actor.of(broker_user))
 
 
+def filed_sample(forwarder, broker_user, broker):
+    """The Chinese sample uploaded, every shipment approved, filed and answered by the simulator."""
+    shipments = ingest(forwarder, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    file_everything(broker)
+    return shipments
+
+
 def file_everything(broker):
     filing.entries_build(broker=broker)
     while claimed := filing.transmissions_claim(limit=500):
@@ -64,9 +72,7 @@ def test_type_86_gets_one_entry_per_bill_and_type_11_one_per_consignee_and_fligh
 
 
 def test_approved_shipments_are_filed_accepted_and_released_with_every_event(ace, forwarder_org, cfs_org, broker_user, broker_org):
-    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")  # LAX manifest goes to cfs_org (L101)
-    approve_all(shipments, broker_user)
-    file_everything(broker_org)
+    shipments = filed_sample(forwarder_org, broker_user, broker_org)  # LAX manifest goes to cfs_org (L101)
     assert set(shipments.values_list("status", flat=True)) == {"released"}
     lax = shipments.filter(destination_airport="LAX").first()
     assert lax.custody == "transfer_authorized"  # arrival, then the permit to transfer to FIRMS L101
@@ -94,9 +100,7 @@ def test_type_86_after_the_suspension_is_rejected_by_ace_with_code_181(ace, forw
 def test_a_hold_is_recorded_with_its_agency_and_ends_in_release(ace, forwarder_org, broker_user, broker_org):
     ace.ACE_HOLD_RATE = 1.0
     ace.ACE_SEIZE_RATE = 0.0
-    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
-    approve_all(shipments, broker_user)
-    file_everything(broker_org)
+    shipments = filed_sample(forwarder_org, broker_user, broker_org)
     flagged = shipments.filter(hawb="SC00000007").get()  # green tea: FDA
     hold = Hold.objects.get(shipment=flagged)
     assert (hold.agency, hold.code, hold.outcome) == ("FDA", "FH", "released") and hold.removed_at
@@ -108,9 +112,7 @@ def test_a_hold_is_recorded_with_its_agency_and_ends_in_release(ace, forwarder_o
 def test_the_event_of_a_removed_hold_names_the_hold_and_its_agency(ace, forwarder_org, broker_user, broker_org):
     ace.ACE_HOLD_RATE = 1.0
     ace.ACE_SEIZE_RATE = 0.0
-    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
-    approve_all(shipments, broker_user)
-    file_everything(broker_org)
+    shipments = filed_sample(forwarder_org, broker_user, broker_org)
     flagged = shipments.get(hawb="SC00000007")  # green tea: FDA
     hold = Hold.objects.get(shipment=flagged)
     lifted = flagged.events.get(dimension="customs", from_state="on_hold", to_state="accepted")
@@ -120,9 +122,7 @@ def test_the_event_of_a_removed_hold_names_the_hold_and_its_agency(ace, forwarde
 
 def test_the_end_of_an_exam_names_the_exam_hold_on_the_events(ace, forwarder_org, broker_user, broker_org):
     ace.ACE_EXAM_RATE = 1.0
-    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
-    approve_all(shipments, broker_user)
-    file_everything(broker_org)
+    shipments = filed_sample(forwarder_org, broker_user, broker_org)
     parcel = shipments.first()
     lifted = parcel.events.get(dimension="customs", from_state="on_hold", to_state="accepted")
     assert [(h["agency"], h["code"]) for h in lifted.data["holds"]] == [("CBP", "1X")]
@@ -131,9 +131,7 @@ def test_the_end_of_an_exam_names_the_exam_hold_on_the_events(ace, forwarder_org
 def test_a_hold_that_ends_in_seizure_stays_open_for_the_broker(ace, forwarder_org, broker_user, broker_org):
     ace.ACE_HOLD_RATE = 1.0
     ace.ACE_SEIZE_RATE = 1.0
-    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
-    approve_all(shipments, broker_user)
-    file_everything(broker_org)
+    shipments = filed_sample(forwarder_org, broker_user, broker_org)
     assert set(shipments.values_list("status", flat=True)) == {"on_hold"}
     assert not Hold.objects.filter(removed_at__isnull=False).exists()
 

@@ -7,7 +7,7 @@ from customs.ace import inbox
 from customs.ace.adapter import Notice
 from customs.models import Hold
 from shipments.models import Shipment
-from tests.customs.test_filing import approve_all, file_everything, ingest
+from tests.customs.test_filing import filed_sample
 from tests.customs.test_review import ace  # noqa: F401 - the ace fixture is used by name
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +27,7 @@ class ScriptedAce:
 @pytest.fixture
 def released(ace, forwarder_org, broker_user, broker_org):  # noqa: F811 - the fixture above
     """One released parcel and its entry number, filed through the simulator."""
-    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
-    approve_all(shipments, broker_user)
-    file_everything(broker_org)
+    shipments = filed_sample(forwarder_org, broker_user, broker_org)
     parcel = shipments.select_related("entry").filter(status="released").first()
     return parcel, parcel.entry.number
 
