@@ -221,9 +221,19 @@ def _hold_sentence(agency: str) -> str:
     return _("CBP has placed a hold of its own.")
 
 
-def _hold_removed_sentence(holds: list[tuple[str, str]], context: _Context) -> str:
-    """What a "hold removed" event says, from the (agency, code) of the holds it removed."""
+def _hold_removed_sentence(holds: list[tuple[str, str]], context: _Context, *, released: bool = False) -> str:
+    """What a "hold removed" event says, from the (agency, code) of the holds it removed.
+
+    released: the parcel had been released before the hold came, and is released again (customs.holds)."""
     agencies = list(dict.fromkeys(agency or "CBP" for agency, _code in holds))
+    if released:
+        if not holds:
+            return _("The hold was removed; the shipment is released again.")
+        if all(context.is_exam(code) for _agency, code in holds):
+            return _("CBP finished the exam; the shipment is released again.")
+        if len(agencies) == 1:
+            return _("The %(agency)s hold was removed; the shipment is released again.") % {"agency": agencies[0]}
+        return _("The %(agencies)s holds were removed; the shipment is released again.") % {"agencies": ", ".join(agencies)}
     if not holds:  # an old event whose hold is no longer known
         return _("The hold was removed; the entry is accepted again.")
     if all(context.is_exam(code) for _agency, code in holds):
@@ -344,8 +354,9 @@ def _customs_text(event: ShipmentEvent, data: dict, context: _Context) -> tuple[
         if context.is_exam(code):
             return _("CBP has ordered an exam: the parcel goes to the centralized examination station."), codes
         return _hold_sentence(context.agency(code) if code else ""), codes
-    if state == S.ACCEPTED and (event.from_state == S.ON_HOLD or data.get("hold") or data.get("holds")):
-        return _hold_removed_sentence(context.holds_removed(event, data), context), context.explain([code]) if code else []
+    if state in (S.ACCEPTED, S.RELEASED) and (event.from_state == S.ON_HOLD or data.get("hold") or data.get("holds")):
+        return (_hold_removed_sentence(context.holds_removed(event, data), context, released=state == S.RELEASED),
+                context.explain([code]) if code else [])
     if state == S.SEIZED and data.get("hold") in context.holds_by_id:
         return _("The goods were seized after the %(agency)s hold.") % {"agency": context.holds_by_id[data["hold"]].agency}, []
     return meaning, context.explain([code]) if code else []

@@ -241,6 +241,16 @@ def test_an_older_hold_removed_event_names_the_hold_removed_by_then(world):
     assert "The FDA hold was removed; the entry is accepted again." in texts
 
 
+def test_a_hold_removed_from_a_released_parcel_says_it_is_released_again_not_accepted(world):
+    a2 = world["A2"].shipment  # held by the FDA (FH); as if the hold had come after the release
+    removed_at = timezone.now() - timedelta(hours=1)
+    a2.holds.update(removed_at=removed_at, outcome="released")
+    event(a2, "customs", "released", removed_at + timedelta(seconds=1), from_state="on_hold", data={"code": "HR"})
+    texts = [step.text for step in support.shipment_story(shipment=a2, language="en").steps if step.kind == "customs"]
+    assert texts[-1] == "The FDA hold was removed; the shipment is released again."
+    assert not any("accepted again" in text for text in texts)
+
+
 def test_an_older_hold_removed_event_whose_hold_is_unknown_names_no_agency(world):
     a3 = world["A3"].shipment  # accepted, never held as far as the portal knows
     event(a3, "customs", "accepted", timezone.now(), from_state="on_hold", data={"code": "HR"})
