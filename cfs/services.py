@@ -541,6 +541,11 @@ def _csv_rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
+def _same_hand_off_done(shipment: Shipment, carrier: Carrier, tracking: str) -> bool:
+    """The parcel went to this carrier with this tracking number already (by an earlier or a parallel run of a file)."""
+    return Handoff.objects.filter(shipment=shipment, carrier=carrier, tracking_number=tracking).exists()
+
+
 def handoffs_from_csv(*, cfs, user, content: bytes, progress: Callable[[int, int], None] | None = None) -> CsvReport:
     """Hand off the parcels a CSV file lists (hawb, carrier, tracking_number; mawb optional), each line on its own.
 
@@ -582,14 +587,18 @@ def handoffs_from_csv(*, cfs, user, content: bytes, progress: Callable[[int, int
             line.refusal = _("no tracking number on this line")
         elif live[0].pk in done:
             line.refusal = _("already handed off on line %(line)s") % {"line": done[live[0].pk]}
-        elif Handoff.objects.filter(shipment=live[0], carrier=carrier, tracking_number=line.tracking).exists():
+        elif _same_hand_off_done(live[0], carrier, line.tracking):
             line.earlier = True  # the same line, done by an earlier run of this file (a retry after a crash)
             done[live[0].pk] = number
         else:
             line.result = _hand_off(cfs=cfs, actor=actor, user=user, shipment=live[0], carrier=carrier, tracking=line.tracking,
                                     method=Handoff.Method.CSV)
             line.refusal = line.result.refusal
-            if line.result.ok:
+            if not line.result.ok and _same_hand_off_done(live[0], carrier, line.tracking):
+                # Another run of this file (a retried task beside one still working) did this line while we waited
+                # for the parcel's lock: the line is done, not refused.
+                line.result, line.refusal, line.earlier = None, "", True
+            if line.ok:
                 done[live[0].pk] = number
     if progress is not None:
         progress(len(rows), len(rows))

@@ -493,6 +493,26 @@ def test_a_hawb_twice_in_a_csv_is_handed_off_once(forwarder_org, cfs_org, cfs_us
     assert [line.refusal for line in report.lines] == ["", "already handed off on line 2"]
 
 
+def test_a_line_a_parallel_run_of_the_same_file_did_meanwhile_counts_as_done_not_refused(monkeypatch, forwarder_org, cfs_org,
+                                                                                          cfs_user):
+    """A retried task can work a file beside the run it replaces; they meet on a parcel's lock, one after the other."""
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"))
+    content = f"hawb,carrier,tracking_number\nH0001,UPS,{UPS_TRACKING}\n".encode()
+    assert services.handoffs_from_csv(cfs=cfs_org, user=cfs_user, content=content).handed_off == 1  # the other run
+    real, asked = services._same_hand_off_done, []
+
+    def not_yet_committed_when_first_asked(*args):
+        asked.append(args)
+        return False if len(asked) == 1 else real(*args)
+
+    monkeypatch.setattr(services, "_same_hand_off_done", not_yet_committed_when_first_asked)
+    report = services.handoffs_from_csv(cfs=cfs_org, user=cfs_user, content=content)
+    assert [(line.ok, line.refusal, line.earlier) for line in report.lines] == [(True, "", True)]
+    assert (report.handed_off, report.refused) == (1, 0)
+    assert Handoff.objects.count() == 1
+
+
 def long_file(hawbs):
     return ("hawb,carrier,tracking_number\n" + "".join(f"{h},UPS,1Z999AA1{n:010d}\n" for n, h in enumerate(hawbs))).encode()
 
