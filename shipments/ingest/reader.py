@@ -188,7 +188,7 @@ def _collect(numbered_rows, max_records: int, progress: Progress | None, expecte
         joined = "".join(cells)
         if not joined.strip():  # blank: every cell empty after trimming
             continue
-        if "'" in joined:
+        if "'" in joined and any(cell[:1] == "'" for cell in cells):  # most apostrophes are in names: O'Brien
             cells = formula_unescape(cells)
         records.append(cells)
         numbers.append(number)
