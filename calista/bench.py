@@ -428,6 +428,7 @@ class BoardData:
             "cfs_id": pa.array(station), "mawb": pa.array(mawb), "origin_airport": pa.array(np.array([o[2] for o in self.ORIGINS])[origin]),
             "destination_airport": pa.array(airport), "flight_number": pa.array(flight),
             "arrival_date": pa.array(first.astype("datetime64[D]")), "custody": pa.array(custody),
+            "arrived_on": pa.array(first.astype("datetime64[D]"), mask=arrive > self.now),  # flights land on their day
             "pieces_expected": pa.array(sizes), "pieces_received": pa.array(sizes, mask=at_cfs > self.now),
             "shipments_count": pa.array(sizes), "created_at": self.stamps(arrive - 40 * self.H),
         }
@@ -504,6 +505,7 @@ class BoardData:
             "origin_airport": pa.array(np.array([o[2] for o in self.ORIGINS])[manifests["origin"][of]]),
             "destination_airport": pa.array(manifests["airport"][of]), "flight_number": pa.array(manifests["flight"][of]),
             "arrival_date": pa.array(manifests["arrival_date"][of].astype("datetime64[D]")),
+            "arrived_on": pa.array(manifests["arrival_date"][of].astype("datetime64[D]"), mask=place == "awaiting_arrival"),
             "shipper_name": pa.array(np.full(n, "Shenzhen Bright Star Trading Co")),
             "shipper_address": pa.array(np.full(n, "88 Shennan Rd")),
             "shipper_city": pa.array(np.full(n, "Shenzhen")), "shipper_country": pa.array(np.full(n, "CN")),

@@ -105,17 +105,37 @@ class Countdown:
         return "ok"
 
 
-def countdown(arrival_date: date, *, today: date) -> Countdown:
-    """Where the parcel stands, counted from the manifest's scheduled arrival date (the date the boards' partial index
-    shipment_go_watch is on, so that lists, counts and boards agree). ACE may report a flight arrived before that date:
-    its parcels stay at day 0 until the date comes instead of showing a negative day; their clock then reads as many
-    days short as the flight was early (not yet counted from the actual arrival)."""
-    return Countdown(days=max(0, (today - arrival_date).days))
+def clock_start(shipment) -> date:
+    """The day a parcel's general-order clock started: its flight's actual arrival (`arrived_on`, recorded by the
+    lifecycle when ACE's arrival notice comes), or the scheduled arrival date while no arrival is recorded."""
+    return shipment.arrived_on or shipment.arrival_date
+
+
+def countdown(started: date, *, today: date) -> Countdown:
+    """Where the parcel stands, counted from the day its clock started (clock_start). The lists, counts and boards
+    filter on the same day (`arrived_on`, the column of the partial index shipment_go_watch), so they agree."""
+    return Countdown(days=max(0, (today - started).days))  # a start in the future reads day 0, never a negative day
 
 
 def general_order_cutoffs(today: date) -> tuple[date, date]:
-    """The latest arrival dates that are, today, at the warning day and at general order."""
+    """The latest (actual) arrival dates that are, today, at the warning day and at general order."""
     return today - timedelta(days=GENERAL_ORDER_WARNING_DAY), today - timedelta(days=GENERAL_ORDER_DAYS)
+
+
+def general_order_due(today: date, level: str = "") -> Q:
+    """Watched parcels at the warning day or later (level ""), from day 10 to 14 ("warning"), or at day 15 or later
+    ("overdue"), counted from the actual arrival. Every parcel past awaiting_arrival has its `arrived_on`."""
+    warn_from, overdue_from = general_order_cutoffs(today)
+    if level == "overdue":
+        return WATCHED & Q(arrived_on__lte=overdue_from)
+    if level == "warning":
+        return WATCHED & Q(arrived_on__lte=warn_from, arrived_on__gt=overdue_from)
+    return WATCHED & Q(arrived_on__lte=warn_from)
+
+
+def by_clock(shipments: QuerySet) -> QuerySet:
+    """Oldest clock first: the parcels nearest to general order lead."""
+    return shipments.order_by("arrived_on", "mawb", "hawb")
 
 
 def queue_counts(org, station, *, today: date) -> dict[str, int]:
@@ -124,11 +144,10 @@ def queue_counts(org, station, *, today: date) -> dict[str, int]:
     counts = manifests.aggregate(**{name: Count("pk", filter=Q(custody=custody)) for name, custody in MANIFEST_QUEUES.items()})
     counts["breaking_down"] = breaking_down(manifests).count()
     shipments = station_shipments(org, station)
-    warn_from, overdue_from = general_order_cutoffs(today)
     counts.update(shipments.aggregate(
         ready=Count("pk", filter=READY),
         held=Count("pk", filter=HELD),
-        go_warning=Count("pk", filter=WATCHED & Q(arrival_date__lte=warn_from, arrival_date__gt=overdue_from)),
-        go_overdue=Count("pk", filter=WATCHED & Q(arrival_date__lte=overdue_from)),
+        go_warning=Count("pk", filter=general_order_due(today, "warning")),
+        go_overdue=Count("pk", filter=general_order_due(today, "overdue")),
     ))
     return counts

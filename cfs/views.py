@@ -91,7 +91,7 @@ def _manifest_or_404(request, pk):
 def _with_countdown(shipments, today):
     """Each shipment of a page (annotated by queues.with_clock) with its general-order countdown, when its clock runs."""
     for shipment in shipments:
-        shipment.countdown = queues.countdown(shipment.arrival_date, today=today) if shipment.on_clock else None
+        shipment.countdown = queues.countdown(queues.clock_start(shipment), today=today) if shipment.on_clock else None
     return shipments
 
 
@@ -112,9 +112,8 @@ def queues_view(request):
                   for name, custody in queues.MANIFEST_QUEUES.items()}
     shipments = queues.station_shipments(request.org, station)
     today = timezone.localdate()
-    warning_since, _overdue_since = queues.general_order_cutoffs(today)
-    urgent = _with_countdown(list(queues.with_clock(queues.general_order_watch(shipments)).filter(arrival_date__lte=warning_since)
-                                  .select_related("manifest").order_by("arrival_date", "hawb")[:10]), today)
+    urgent = _with_countdown(list(queues.by_clock(queues.with_clock(shipments.filter(queues.general_order_due(today))))
+                                  .select_related("manifest")[:10]), today)
     return render(request, "cfs/queues.html", _context(
         request, station, to_collect=by_custody["to_collect"], in_transit=by_custody["in_transit"],
         in_warehouse=by_custody["in_warehouse"],
@@ -296,12 +295,9 @@ def general_order(request):
     today = timezone.localdate()
     shipments = queues.with_clock(queues.general_order_watch(queues.station_shipments(request.org, station))).select_related("manifest")
     level = request.GET.get("level", "")
-    warning_since, overdue_since = queues.general_order_cutoffs(today)
-    if level == "warning":
-        shipments = shipments.filter(arrival_date__lte=warning_since, arrival_date__gt=overdue_since)
-    elif level == "overdue":
-        shipments = shipments.filter(arrival_date__lte=overdue_since)
-    page = Paginator(shipments.order_by("arrival_date", "mawb", "hawb"), SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    if level in ("warning", "overdue"):
+        shipments = shipments.filter(queues.general_order_due(today, level))
+    page = Paginator(queues.by_clock(shipments), SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, today)
     return render(request, "cfs/general_order.html", _context(
         request, station, page=page, level=level, days=queues.GENERAL_ORDER_DAYS, warning_day=queues.GENERAL_ORDER_WARNING_DAY))

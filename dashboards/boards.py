@@ -26,7 +26,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from cfs.queues import GENERAL_ORDER_DAYS, GENERAL_ORDER_WARNING_DAY, WATCHED, general_order_cutoffs
+from cfs.queues import GENERAL_ORDER_DAYS, GENERAL_ORDER_WARNING_DAY, general_order_due
 from customs.ace.explain import explain
 from dashboards.models import FlowTally, StatusTally
 from dashboards.tallies import tallies_as_of
@@ -148,10 +148,7 @@ def shipments_filter(*, org, criteria: BoardFilter, today: date | None = None) -
     if criteria.custody:
         shipments = shipments.filter(custody=criteria.custody)
     if criteria.general_order:
-        warn_from, overdue_from = general_order_cutoffs(today)
-        shipments = shipments.filter(WATCHED).filter(
-            Q(arrival_date__lte=overdue_from) if criteria.general_order == "overdue"
-            else Q(arrival_date__lte=warn_from, arrival_date__gt=overdue_from))
+        shipments = shipments.filter(general_order_due(today, criteria.general_order))
     if criteria.hold_agency or criteria.hold_age:
         shipments = shipments.filter(pk__in=_open_holds(criteria.hold_agency, criteria.hold_age).values("shipment_id"))
     if criteria.event:
@@ -322,12 +319,10 @@ def _holds(org, airport: str) -> tuple[list[dict], int]:
 
 
 def _general_order(org, airport: str, today: date) -> list[Figure]:
-    warn_from, overdue_from = general_order_cutoffs(today)
-    shipments = access.shipments_for(org).filter(WATCHED, arrival_date__lte=warn_from)
+    shipments = access.shipments_for(org).filter(general_order_due(today))  # day 10 or later: read through shipment_go_watch
     if airport:
         shipments = shipments.filter(destination_airport=airport)
-    counts = shipments.aggregate(warning=Count("pk", filter=Q(arrival_date__gt=overdue_from)),
-                                 overdue=Count("pk", filter=Q(arrival_date__lte=overdue_from)))
+    counts = shipments.aggregate(**{level: Count("pk", filter=general_order_due(today, level)) for level in ("warning", "overdue")})
     return [
         Figure("warning", _("Day %(from)s to %(to)s since arrival") % {"from": GENERAL_ORDER_WARNING_DAY, "to": GENERAL_ORDER_DAYS - 1},
                counts["warning"], BoardFilter(airport=airport, general_order="warning").url()),

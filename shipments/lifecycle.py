@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date
 from functools import wraps
 
 import pyarrow as pa
@@ -275,8 +276,12 @@ def move_one(shipment_id: int, **kwargs) -> None:
 
 
 def manifests_custody_move(*, manifest_ids: Iterable[int], to: str, actor: Actor, message: str = "", data: dict | None = None,
-                           also: dict | None = None) -> Outcome:
-    """Move MAWBs (and every HAWB still in the MAWB's custody) to `to`. Outcome ids are manifest ids."""
+                           also: dict | None = None, arrived_on: date | None = None) -> Outcome:
+    """Move MAWBs (and every HAWB still in the MAWB's custody) to `to`. Outcome ids are manifest ids.
+
+    Leaving awaiting_arrival is the flight's arrival: its day (`arrived_on` when the notice names it, else today) is
+    recorded on the MAWB and its parcels in the same updates, and the general-order clock runs from it (cfs/queues.py).
+    The first record of the arrival is the one kept: a later one finds the MAWB past awaiting_arrival and is refused."""
     ids = sorted({int(i) for i in manifest_ids})
     outcome = Outcome()
     now = timezone.now()
@@ -293,11 +298,12 @@ def manifests_custody_move(*, manifest_ids: Iterable[int], to: str, actor: Actor
             else:
                 by_state[state].append(manifest_id)
         for state, group in by_state.items():
-            Manifest.objects.filter(pk__in=group, custody=state).update(custody=to, **(also or {}))
+            arrival = {"arrived_on": arrived_on or timezone.localdate(now)} if state == C.AWAITING_ARRIVAL else {}
+            Manifest.objects.filter(pk__in=group, custody=state).update(custody=to, **arrival, **(also or {}))
             followers = list(Shipment.objects.select_for_update(no_key=True).filter(manifest_id__in=group, custody=state)
                              .order_by("pk").values_list("id", flat=True))
             for chunk in _chunks(followers):
-                Shipment.objects.filter(pk__in=chunk, custody=state).update(custody=to)
+                Shipment.objects.filter(pk__in=chunk, custody=state).update(custody=to, **arrival)
             _events([(i, state) for i in followers], dimension=dimension, to=to, actor=actor, message=message, data=data, at=now)
             outcome.moved.extend(group)
     return outcome
@@ -411,8 +417,9 @@ def shipments_seize(ids, *, actor: Actor, message: str, data: dict | None = None
 
 
 @in_english
-def manifests_arrived(manifest_ids, *, actor: Actor = ACE, message: str = "") -> Outcome:
-    return manifests_custody_move(manifest_ids=manifest_ids, to=C.AT_TERMINAL, actor=actor,
+def manifests_arrived(manifest_ids, *, actor: Actor = ACE, message: str = "", on: date | None = None) -> Outcome:
+    """The flight landed (ACE's arrival notice): `on` the day the notice says, else today. Its general-order clock starts."""
+    return manifests_custody_move(manifest_ids=manifest_ids, to=C.AT_TERMINAL, actor=actor, arrived_on=on,
                                   message=message or _("Arrived at the airline terminal"))
 
 

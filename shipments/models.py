@@ -119,7 +119,9 @@ class Manifest(models.Model):
     origin_airport = models.CharField(max_length=3)
     destination_airport = models.CharField(max_length=3)
     flight_number = models.CharField(max_length=8)
-    arrival_date = models.DateField()
+    arrival_date = models.DateField()  # scheduled, as the manifest file gives it
+    # The day the flight actually arrived (ACE's arrival notice), written by shipments/lifecycle.py with its parcels'.
+    arrived_on = models.DateField(null=True, blank=True, help_text="The day the flight actually arrived; empty until then.")
     custody = models.CharField(max_length=24, choices=Custody.choices, default=Custody.AWAITING_ARRIVAL)
     pieces_expected = models.PositiveIntegerField(default=0)
     pieces_received = models.PositiveIntegerField(null=True, blank=True)
@@ -204,6 +206,9 @@ class Shipment(models.Model):
     custody = models.CharField(max_length=24, choices=Custody.choices, default=Custody.AWAITING_ARRIVAL)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     open_holds = models.PositiveSmallIntegerField(default=0, help_text="Holds placed and not yet removed (customs/holds).")
+    # The general-order clock runs from here (cfs/queues.py): the manifest's arrived_on, copied to its parcels when the
+    # flight arrives, so that the watch below is one indexed filter. Set for every parcel past awaiting_arrival.
+    arrived_on = models.DateField(null=True, blank=True, help_text="The day the flight actually arrived; empty until then.")
     entry = models.ForeignKey("customs.Entry", null=True, blank=True, on_delete=models.SET_NULL, related_name="shipments")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -228,9 +233,9 @@ class Shipment(models.Model):
             # Support finds a parcel by part of the consignee's name in any case and without accents (ILIKE on
             # calista_fold, dashboards/support.py): trigrams of the folded name, PostgreSQL only (migration 0010).
             GinIndex(OpClass(Fold("consignee_name"), name="gin_trgm_ops"), name="shipment_consignee_trgm"),
-            # The boards' general-order watch (cfs.queues.WATCHED: arrived, neither released nor seized, not handed off)
-            # by arrival: a few parcels out of a million, and none at ingest (new parcels are awaiting arrival).
-            models.Index(fields=["arrival_date", "destination_airport"], name="shipment_go_watch",
+            # The general-order watch (cfs.queues.WATCHED: arrived, neither released nor seized, not handed off) by actual
+            # arrival: a few parcels out of a million, and none at ingest (new parcels are awaiting arrival).
+            models.Index(fields=["arrived_on", "destination_airport"], name="shipment_go_watch",
                          condition=~models.Q(status__in=["released", "seized"])
                          & ~models.Q(custody__in=["awaiting_arrival", "handed_off"])),
         ]

@@ -288,6 +288,9 @@ def _shipments_table(upload: Upload, evaluation: Evaluation, manifests: dict[str
         "custody": pa.array([manifests[m].custody if manifests[m].custody in early else Custody.AWAITING_ARRIVAL.value
                              for m in mawbs], type=pa.string()).take(pa.array(codes)),
         "status_changed_at": const(now, stamp),
+        # Rows joining a MAWB already at the terminal arrived with it: its day starts their general-order clock too.
+        "arrived_on": pa.array([manifests[m].arrived_on if manifests[m].custody == Custody.AT_TERMINAL else None for m in mawbs],
+                               type=pa.date32()).take(pa.array(codes)),
         "open_holds": const(0, pa.int64()),
         "created_at": const(now, stamp),
     }

@@ -39,7 +39,8 @@ def member(user, org, role="member"):
 
 
 def manifest_for(forwarder, *, mawb="16012345675", airport="LAX", cfs=None, **fields):
-    """A MAWB of this forwarder, brokered by its default broker."""
+    """A MAWB of this forwarder, brokered by its default broker. One past awaiting arrival landed on its scheduled date
+    unless `arrived_on` says otherwise (as the lifecycle records it)."""
     from datetime import date
 
     from shipments.models import Manifest
@@ -47,11 +48,13 @@ def manifest_for(forwarder, *, mawb="16012345675", airport="LAX", cfs=None, **fi
     defaults = {"origin_airport": "HKG", "destination_airport": airport, "flight_number": "CX880",
                 "arrival_date": date(2026, 11, 20), "broker": forwarder.default_broker, "cfs": cfs}
     defaults.update(fields)
+    if defaults.get("custody", "awaiting_arrival") != "awaiting_arrival":
+        defaults.setdefault("arrived_on", defaults["arrival_date"])
     return Manifest.objects.create(forwarder=forwarder, mawb=mawb, **defaults)
 
 
 def shipment_for(manifest, *, hawb="H0001", **fields):
-    """A valid, decided shipment in `received` under this manifest."""
+    """A valid, decided shipment in `received` under this manifest; one past awaiting arrival arrived with its MAWB."""
     from decimal import Decimal
 
     from django.utils import timezone
@@ -70,6 +73,8 @@ def shipment_for(manifest, *, hawb="H0001", **fields):
         "decided_at": timezone.now(),
     }
     defaults.update(fields)
+    if defaults.get("custody", "awaiting_arrival") != "awaiting_arrival":
+        defaults.setdefault("arrived_on", manifest.arrived_on or manifest.arrival_date)
     return Shipment.objects.create(
         manifest=manifest, forwarder=manifest.forwarder, broker=manifest.broker, cfs=manifest.cfs,
         mawb=manifest.mawb, hawb=hawb, **defaults,

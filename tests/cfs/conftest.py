@@ -24,8 +24,10 @@ def cfs_colleague(cfs_org):
 
 
 def mawb_at(forwarder, cfs, *, mawb="16012345675", hawbs=("H0001", "H0002", "H0003"), arrival_date: date | None = None,
-            arrived=True, permit=True):
-    """A MAWB of `forwarder` for the station `cfs`, arrived at the terminal and (with permit) authorized for transfer to it."""
+            arrived=True, arrived_on: date | None = None, permit=True):
+    """A MAWB of `forwarder` for the station `cfs`, arrived at the terminal and (with permit) authorized for transfer to it.
+
+    The flight lands on its scheduled date, or on `arrived_on` (early or late), as ACE's arrival notice says."""
     fields = {"arrival_date": arrival_date} if arrival_date else {}
     manifest = manifest_for(forwarder, mawb=mawb, airport=cfs.airport, cfs=cfs, pieces_expected=len(hawbs),
                             shipments_count=len(hawbs), **fields)
@@ -33,7 +35,7 @@ def mawb_at(forwarder, cfs, *, mawb="16012345675", hawbs=("H0001", "H0002", "H00
         shipment_for(manifest, hawb=hawb)
     if not arrived:
         return manifest
-    lifecycle.manifests_arrived([manifest.pk])
+    lifecycle.manifests_arrived([manifest.pk], on=arrived_on or manifest.arrival_date)
     if permit:
         lifecycle.manifests_transfer_authorized([manifest.pk], firms_code=cfs.firms_code)
     return manifest

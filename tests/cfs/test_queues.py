@@ -24,9 +24,50 @@ def test_the_countdown_warns_from_day_10_and_is_overdue_from_day_15(days, level,
     assert (clock.days, clock.level, clock.left) == (days, level, left)
 
 
-def test_a_parcel_arrived_before_its_scheduled_date_is_at_day_0_not_a_negative_day():
-    clock = queues.countdown(TODAY + timedelta(days=1), today=TODAY)
-    assert (clock.days, clock.level, clock.left) == (0, "ok", 15)
+def day(n: int) -> date:
+    """n days before TODAY."""
+    return TODAY - timedelta(days=n)
+
+
+def due(cfs, level="", today=TODAY) -> set[str]:
+    """The HAWBs a station's general-order list shows at a level ("": day 10 or later)."""
+    shipments = queues.station_shipments(cfs, cfs).filter(queues.general_order_due(today, level))
+    return set(shipments.values_list("hawb", flat=True))
+
+
+def days_on_clock(manifest, hawb, today=TODAY) -> int:
+    return queues.countdown(queues.clock_start(parcel(manifest, hawb)), today=today).days
+
+
+def test_a_flight_that_arrived_two_days_early_counts_its_general_order_days_from_its_arrival(forwarder_org, cfs_org):
+    early = mawb_at(forwarder_org, cfs_org, hawbs=("E1",), arrival_date=day(8), arrived_on=day(10))
+    assert days_on_clock(early, "E1") == 10
+    found = counts(cfs_org)
+    assert (found["go_warning"], found["go_overdue"]) == (1, 0)  # scheduled eight days ago, landed ten days ago
+    assert due(cfs_org, "warning") == due(cfs_org) == {"E1"}
+
+
+def test_a_flight_that_arrived_early_goes_overdue_on_day_15_of_its_arrival_not_of_its_schedule(forwarder_org, cfs_org):
+    mawb_at(forwarder_org, cfs_org, hawbs=("E1", "E2"), arrival_date=day(13), arrived_on=day(15))
+    found = counts(cfs_org)
+    assert (found["go_warning"], found["go_overdue"]) == (0, 2)
+    assert due(cfs_org, "overdue") == {"E1", "E2"} and due(cfs_org, "warning") == set()
+
+
+def test_a_flight_that_landed_three_days_late_starts_its_clock_on_the_day_it_landed(forwarder_org, cfs_org):
+    late = mawb_at(forwarder_org, cfs_org, hawbs=("L1",), arrival_date=day(12), arrived_on=day(9))
+    later = mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("L2",), arrival_date=day(17), arrived_on=day(14))
+    assert (days_on_clock(late, "L1"), days_on_clock(later, "L2")) == (9, 14)
+    found = counts(cfs_org)
+    assert (found["go_warning"], found["go_overdue"]) == (1, 0)  # by the schedule: one warning and one overdue
+    assert due(cfs_org) == due(cfs_org, "warning") == {"L2"}
+
+
+def test_parcels_whose_flight_has_not_arrived_are_off_the_clock_even_past_their_scheduled_date(forwarder_org, cfs_org):
+    mawb_at(forwarder_org, cfs_org, hawbs=("N1",), arrival_date=day(16), arrived=False)
+    assert parcel(queues.station_manifests(cfs_org, cfs_org).get(), "N1").arrived_on is None
+    assert (counts(cfs_org)["go_warning"], counts(cfs_org)["go_overdue"]) == (0, 0)
+    assert due(cfs_org) == set() and not queues.general_order_watch(queues.station_shipments(cfs_org, cfs_org)).exists()
 
 
 def test_each_mawb_is_in_the_queue_of_its_custody(forwarder_org, cfs_org, cfs_user):

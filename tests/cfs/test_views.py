@@ -376,15 +376,31 @@ def test_the_general_order_page_shows_the_countdown(client, forwarder_org, cfs_o
     assert 'data-testid="count-go_overdue">1<' in queues and 'data-testid="go-alert"' in queues
 
 
-def test_a_parcel_whose_flight_arrived_a_day_early_shows_day_0_on_the_general_order_page(client, forwarder_org, cfs_org, cfs_user):
+def test_the_general_order_page_counts_from_the_day_each_flight_actually_arrived(client, forwarder_org, cfs_org, cfs_user):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    mawb_at(forwarder_org, cfs_org, hawbs=("EARLY1",), arrival_date=timezone.localdate() + timedelta(days=1))  # ACE: arrived
+    today = timezone.localdate()
+    # Scheduled nine days ago, landed three days early: day 12. Scheduled sixteen days ago, landed five days late: day 11.
+    mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("EARLY1",), arrival_date=today - timedelta(days=9),
+            arrived_on=today - timedelta(days=12))
+    mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("LATE1",), arrival_date=today - timedelta(days=16),
+            arrived_on=today - timedelta(days=11))
+    # Scheduled twenty days ago and still not landed: off the clock.
+    mawb_at(forwarder_org, cfs_org, mawb="16012345690", hawbs=("AWAIT1",), arrival_date=today - timedelta(days=20), arrived=False)
     client.force_login(cfs_user)
     page = client.get("/cfs/general-order/").content.decode()
-    assert re.search(r'data-testid="hawb-row-EARLY1".*?>day 0<', page, re.S) and "day -1" not in page
+    assert re.search(r'data-testid="hawb-row-EARLY1".*?data-testid="go-warning">day 12: 3 days left<', page, re.S)
+    assert re.search(r'data-testid="hawb-row-LATE1".*?data-testid="go-warning">day 11: 4 days left<', page, re.S)
+    assert page.index("hawb-row-EARLY1") < page.index("hawb-row-LATE1")  # the oldest clock first, not the oldest schedule
+    assert "AWAIT1" not in page
+    warning = client.get("/cfs/general-order/?level=warning").content.decode()
+    assert "EARLY1" in warning and "LATE1" in warning
+    assert "hawb-row-" not in client.get("/cfs/general-order/?level=overdue").content.decode()
+    queues = client.get("/cfs/").content.decode()
+    assert 'data-testid="count-go_warning">2<' in queues and 'data-testid="count-go_overdue">0<' in queues
+    assert "EARLY1" in queues and "LATE1" in queues  # the alert's list of parcels running out of time
 
 
 # --- Printables, carriers ----------------------------------------------------------------------

@@ -91,6 +91,28 @@ def test_the_general_order_risk_counts_parcels_from_day_10_and_past_day_15(world
     assert by(board.general_order) == {"warning": 1, "overdue": 1}  # A6 arrived 12 days ago, A7 20 days ago
 
 
+def test_the_general_order_risk_and_its_lists_count_from_the_day_each_flight_actually_arrived(forwarder_org, owner, client):
+    from tests.factories import manifest_for, shipment_for
+
+    today = timezone.localdate()
+
+    def flight(hawb, mawb, scheduled, landed, custody="broken_down"):
+        manifest = manifest_for(forwarder_org, mawb=mawb, arrival_date=today - timedelta(days=scheduled), custody=custody,
+                                arrived_on=None if landed is None else today - timedelta(days=landed))
+        shipment_for(manifest, hawb=hawb, status="accepted", custody=custody)
+
+    flight("EARLY10", "16012345675", scheduled=8, landed=10)  # two days early: day 10, a warning
+    flight("EARLY15", "16012345686", scheduled=13, landed=15)  # two days early: day 15, general order
+    flight("LATE9", "16012345690", scheduled=12, landed=9)  # three days late: day 9, nothing yet
+    flight("LATE14", "16012345701", scheduled=16, landed=14)  # two days late: day 14, a warning, not overdue
+    flight("AWAITED", "16012345712", scheduled=20, landed=None, custody="awaiting_arrival")  # not landed: no clock
+    board = boards.board_read(org=owner.membership.organization)
+    assert by(board.general_order) == {"warning": 2, "overdue": 1}
+    client.force_login(owner)
+    listed = {f.key: sorted(s.hawb for s in client.get(f.url).context["page"]) for f in board.general_order}
+    assert listed == {"warning": ["EARLY10", "LATE14"], "overdue": ["EARLY15"]}
+
+
 def test_mawbs_still_open_are_counted_by_custody(world, owner):
     board = boards.board_read(org=owner.membership.organization)
     assert board.mawbs_total.count == 4  # the MAWB of forty days ago is closed

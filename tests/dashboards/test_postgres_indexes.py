@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from calista.db import fold
-from cfs.queues import WATCHED, general_order_cutoffs
+from cfs.queues import general_order_due
 from dashboards import support, tallies
 from shipments.models import Shipment
 from tests.conftest import services_required, unavailable
@@ -62,9 +62,9 @@ def test_a_search_by_hawb_uses_its_index(world):
     assert "Index" in plan(Shipment.objects.filter(condition).values("id"))
 
 
-def test_the_general_order_watch_uses_its_partial_index(world):
-    warn_from, _overdue = general_order_cutoffs(timezone.localdate())
-    assert "shipment_go_watch" in plan(Shipment.objects.filter(WATCHED, arrival_date__lte=warn_from).values("id"))
+@pytest.mark.parametrize("level", ["", "warning", "overdue"])
+def test_the_general_order_watch_uses_its_partial_index_on_the_actual_arrival(world, level):
+    assert "shipment_go_watch" in plan(Shipment.objects.filter(general_order_due(timezone.localdate(), level)).values("id"))
 
 
 def test_the_daily_flows_read_recent_events_through_their_partial_index(world):

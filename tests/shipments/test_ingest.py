@@ -135,6 +135,22 @@ def test_corrected_rows_join_the_same_mawb(forwarder_org):
     assert manifest.shipments.count() == 2 and manifest.shipments_count == 2
 
 
+def test_rows_joining_a_mawb_already_at_the_terminal_start_their_general_order_clock_on_its_arrival_day(forwarder_org):
+    from shipments import lifecycle
+
+    ingest(forwarder_org, "a.csv", (HEADER + row("AAA1")).encode())
+    manifest = Manifest.objects.get(mawb="16012345675")
+    lifecycle.manifests_arrived([manifest.pk], on=date(2026, 11, 18))  # two days before its scheduled date
+    ingest(forwarder_org, "late.csv", (HEADER + row("AAA2")).encode())
+    assert Shipment.objects.get(hawb="AAA2").custody == "at_terminal"
+    assert set(manifest.shipments.values_list("arrived_on", flat=True)) == {date(2026, 11, 18)}
+
+
+def test_rows_of_a_mawb_not_yet_arrived_have_no_arrival_day(forwarder_org):
+    ingest(forwarder_org, "a.csv", (HEADER + row("AAA1")).encode())
+    assert Shipment.objects.get(hawb="AAA1").arrived_on is None and Manifest.objects.get().arrived_on is None
+
+
 def test_rows_that_disagree_with_the_mawb_the_portal_holds_are_inconsistent(forwarder_org):
     ingest(forwarder_org, "a.csv", (HEADER + row("AAA1", flight="CX880")).encode())
     upload, evaluation = ingest(forwarder_org, "b.csv", (HEADER + row("AAA2", flight="CX882")).encode())

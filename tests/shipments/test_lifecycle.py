@@ -99,6 +99,28 @@ def test_a_mawb_moves_with_every_hawb_still_in_its_custody(manifest, user_actor)
     assert ShipmentEvent.objects.filter(dimension="custody", to_state="in_transit").count() == 3
 
 
+def test_the_arrival_notice_records_the_day_the_flight_arrived_on_the_mawb_and_every_parcel(manifest):
+    from django.utils import timezone
+
+    parcels = [parcel(manifest, n) for n in range(1, 4)]
+    lifecycle.manifests_arrived([manifest.pk])
+    today = timezone.localdate()
+    assert Manifest.objects.get(pk=manifest.pk).arrived_on == today
+    assert set(Shipment.objects.filter(pk__in=[p.pk for p in parcels]).values_list("arrived_on", flat=True)) == {today}
+
+
+def test_the_first_record_of_an_arrival_is_kept(manifest, user_actor):
+    from datetime import date
+
+    shipment = parcel(manifest)
+    lifecycle.manifests_arrived([manifest.pk], on=date(2026, 11, 18))
+    again = lifecycle.manifests_arrived([manifest.pk], actor=user_actor, on=date(2026, 11, 21))
+    assert again.refused[manifest.pk] == "already At airline terminal"
+    lifecycle.manifests_transfer_authorized([manifest.pk], firms_code="L101")
+    assert Manifest.objects.get(pk=manifest.pk).arrived_on == date(2026, 11, 18)
+    assert Shipment.objects.get(pk=shipment.pk).arrived_on == date(2026, 11, 18)
+
+
 def test_a_mawb_cannot_skip_a_step(manifest, user_actor):
     outcome = lifecycle.manifests_collect([manifest.pk], actor=user_actor, message="too early")
     assert outcome.refused[manifest.pk] == "cannot go from Awaiting arrival to In transit to CFS"
