@@ -1,7 +1,8 @@
 """Filing: approved shipments become numbered entries, transmitted to ACE exactly once, in rate-limited batches.
 
 1. `entries_build` groups approved shipments into entries as the entry type requires
-   (Type 86: one bill per entry; Type 11 and 01: one entry per consignee per conveyance),
+   (customs.policy.entry_groups: Type 86 one bill per entry; Type 11 and 01 one entry per
+   forwarder, consignee and conveyance),
    numbers them (filer code, serial, check digit) and writes one pending Transmission per
    entry: the outbox.
 2. `transmissions_claim` takes a batch of pending transmissions (as the rate limit allows),
@@ -21,6 +22,7 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
+import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -28,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Organization
+from customs import policy
 from customs.ace.adapter import Reply, adapter
 from customs.ace.explain import codes_text
 from customs.models import AceMessage, Entry, FilerSequence, Transmission
@@ -72,12 +75,6 @@ def _serials(broker: Organization, count: int) -> range:
 # --- 1. Building entries ----------------------------------------------------------------------
 
 
-def _group_key(row: dict) -> tuple:
-    if row["entry_type"] == "86":
-        return ("86", row["id"])  # one bill per entry
-    return (row["entry_type"], row["forwarder_id"], row["consignee_key"], row["flight_number"], row["arrival_date"])
-
-
 def entries_build(*, broker: Organization, shipment_ids=None, refile: bool = False) -> list[int]:
     """Entries (and their pending transmissions) for the broker's approved shipments not yet in an entry.
 
@@ -96,14 +93,16 @@ def entries_build(*, broker: Organization, shipment_ids=None, refile: bool = Fal
                                     "manifest_id"))
         if not rows:
             return []
-        groups: dict[tuple, list[dict]] = defaultdict(list)
-        for row in rows:
-            groups[_group_key(row)].append(row)
+        groups: dict[int, list[dict]] = defaultdict(list)
+        frame = pd.DataFrame.from_records(rows)  # one broker's, never filed or all to be filed again: entry_groups' other keys
+        for row, group in zip(rows, policy.entry_groups(frame, frame["entry_type"]).tolist(), strict=True):
+            groups[group].append(row)
         serials = _serials(broker, len(groups))
         entries = [
             Entry(broker=broker, forwarder_id=members[0]["forwarder_id"], manifest_id=members[0]["manifest_id"],
-                  number=entry_number(broker.filer_code, serial), entry_type=key[0], consignee_key=members[0]["consignee_key"])
-            for serial, (key, members) in zip(serials, groups.items(), strict=True)
+                  number=entry_number(broker.filer_code, serial), entry_type=members[0]["entry_type"],
+                  consignee_key=members[0]["consignee_key"])
+            for serial, members in zip(serials, groups.values(), strict=True)
         ]
         Entry.objects.bulk_create(entries, batch_size=1000)
         numbers = [e.number for e in entries]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -99,11 +99,15 @@ def consignee_keys(name: pd.Series, address1: pd.Series, zip_code: pd.Series) ->
     return pd.Series(hashed, index=identity.index, dtype=object)
 
 
-def decide(frame: pd.DataFrame, *, snap: Snapshot, day_totals: np.ndarray, conveyance_totals: np.ndarray) -> pd.DataFrame:
+def decide(frame: pd.DataFrame, *, snap: Snapshot, day_totals: np.ndarray, conveyance_totals: np.ndarray,
+           peers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Decide every row of `frame` (arrival_date, country_of_origin, hts_code, value_usd).
 
     The totals are the consignee-day and consignee-conveyance sums for each row, counted across
-    the portal. Returns entry_type, reasons, pga, duty_estimate and mpf_estimate per row.
+    the portal: they decide the entry type (the law counts the person). The MPF estimate is shared
+    within the entry the portal will file, which also needs the entry key's columns (entry_groups)
+    and the stored shipments of the same entries (`peers`, entry_peers). Returns entry_type,
+    reasons, pga, duty_estimate and mpf_estimate per row.
     """
     n = len(frame)
     if snap.pinned:
@@ -145,7 +149,7 @@ def decide(frame: pd.DataFrame, *, snap: Snapshot, day_totals: np.ndarray, conve
     result["entry_type"] = entry_type
     result["reasons"] = reasons
     result["pga"] = pga_flags(hts, days, snap)
-    duty, mpf = estimates(frame, days, entry_type, conveyance_totals, snap)
+    duty, mpf = estimates(frame, days, entry_type, snap, peers)
     result["duty_estimate"] = duty
     result["mpf_estimate"] = mpf
     return result
@@ -168,49 +172,200 @@ def pga_flags(hts: pd.Series, days: pd.Series, snap: Snapshot) -> list[list[str]
 
 
 def _rate(hts: pd.Series, days: pd.Series, rows: list) -> np.ndarray:
-    """The rate of the longest matching prefix among `rows`, per shipment (0 where none matches)."""
-    rate = np.zeros(len(hts))
+    """The rate of the longest matching prefix among `rows`, per shipment, in RATE_UNITS (0 where none matches)."""
+    rate = np.zeros(len(hts), dtype=np.int64)
     length = np.full(len(hts), -1)
     for row in rows:
         hit = _active(row, days) & _starts_with_any(hts, [row.hts_prefix]) if row.hts_prefix else _active(row, days)
         better = hit & (len(row.hts_prefix) > length)
-        rate = np.where(better, float(row.rate_percent), rate)
+        rate = np.where(better, _units(row.rate_percent), rate)
         length = np.where(better, len(row.hts_prefix), length)
     return rate
 
 
-def estimates(frame, days, entry_type, conveyance_totals, snap) -> tuple[list, list]:
+# --- Entries and estimates ---------------------------------------------------------------------
+# Money is counted in whole cents (int64, or Python integers where int64 could overflow) and rounded half up,
+# as money is: never in floats, never half-even. Rates are kept to four decimals of a percent (FeeRate, DutyRate).
+
+RATE_UNITS = 10_000  # 0.3464 % is 3464 units
+PER_UNIT = 100 * RATE_UNITS  # amount * units // PER_UNIT is that percentage of the amount
+ENTRY_KEY = ("broker_id", "forwarder_id", "consignee_key", "flight_number", "arrival_date")
+
+
+def _units(rate_percent) -> int:
+    return int(Decimal(rate_percent) * RATE_UNITS)
+
+
+def _cents(dollars) -> int:
+    return int((Decimal(dollars) * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def cents_of(dollars) -> np.ndarray:
+    """Dollar amounts (two decimals at most, as a manifest has them) as whole cents: int64, or Python integers if need be."""
+    cents = np.rint(np.asarray(dollars, dtype=float) * 100)
+    if not len(cents) or np.abs(cents).max() < 2 ** 53:  # every real parcel: exact, and no loop
+        return cents.astype(np.int64)
+    return np.array([int(c) for c in cents.tolist()], dtype=object)
+
+
+def _integers(bound: int):
+    """The dtype for integer arithmetic on numbers up to `bound`: int64 where it cannot overflow, else Python integers."""
+    return np.int64 if bound < 2 ** 62 else object
+
+
+def _half_up(numerator: np.ndarray, denominator: int) -> np.ndarray:
+    """numerator / denominator to a whole number, halves rounded up (the amounts are never negative)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def entry_groups(frame: pd.DataFrame, entry_type) -> np.ndarray:
+    """Which shipments form one entry: a number per row, the same for the rows filed in one entry.
+
+    The one definition, used by customs/filing.py to build entries and by the MPF estimate. Type 86:
+    one bill per entry. Type 11 and 01: one entry per broker, forwarder, entry type, consignee and
+    conveyance (flight and arrival date); parcels ACE rejected are filed again apart from the parcels
+    never filed (their `status`). A key column the frame lacks is one value for all its rows (a file not yet
+    stored has no forwarder; filing builds one broker's entries at a time).
+    """
+    n = len(frame)
+    entry_type = np.asarray(entry_type, dtype=object)
+    key = _entry_key(frame).assign(entry_type=entry_type)
+    codes = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    return np.where(entry_type == ENTRY_86, n + np.arange(n), codes)  # ngroup numbers stay below n
+
+
+def _entry_key(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns entry_groups groups by, alike whatever the frame came from (stored rows, a file, a query)."""
+    from shipments.models import CustomsStatus
+
+    n = len(frame)
+    key = pd.DataFrame(index=pd.RangeIndex(n))
+    for name in ENTRY_KEY:
+        if name not in frame:
+            key[name] = 0
+        elif name.endswith("_id"):
+            key[name] = pd.to_numeric(frame[name]).fillna(-1).astype("int64").to_numpy()  # -1: no broker
+        elif name == "arrival_date":
+            key[name] = pd.to_datetime(frame[name]).to_numpy(dtype="datetime64[ns]")
+        else:
+            key[name] = frame[name].to_numpy()
+    status = frame["status"] if "status" in frame else pd.Series(index=frame.index, dtype=object)
+    key["refiled"] = (status == CustomsStatus.ACE_REJECTED).to_numpy(dtype=bool)
+    return key
+
+
+def to_be_filed() -> Q:
+    """Shipments whose entry is still to be built: not yet in one (received, rejected by the broker, approved), or rejected by ACE."""
+    from shipments.models import CustomsStatus as S
+
+    return Q(status__in=(S.RECEIVED, S.REJECTED, S.APPROVED), entry__isnull=True) | Q(status=S.ACE_REJECTED)
+
+
+def entry_peers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored shipments, other than the rows of `frame`, that will be filed in one entry with a row of `frame`.
+
+    Those not yet in an entry (received, rejected by the broker, approved), or rejected by ACE and to
+    be filed again, of the same broker, forwarder, consignee and conveyance, whatever their entry type
+    (entry_groups sorts them by type). The rows need broker_id and forwarder_id: a file not yet stored
+    gets its forwarder's; without them there are no peers.
+    """
+    from shipments.models import Shipment
+
+    columns = ["id", "value_usd", "entry_type", "status", *ENTRY_KEY]
+    empty = pd.DataFrame(columns=columns)
+    if frame.empty or "forwarder_id" not in frame or "broker_id" not in frame:
+        return empty
+    mine = _entry_key(frame)
+    keys = sorted(set(mine["consignee_key"].tolist()))
+    pending = (Shipment.objects.filter(to_be_filed())
+               .filter(forwarder_id__in=set(mine["forwarder_id"].tolist()), arrival_date__in=set(mine["arrival_date"].dt.date))
+               .order_by())
+    found = []
+    for start in range(0, len(keys), 500):
+        found += list(pending.filter(consignee_key__in=keys[start:start + 500]).values_list(*columns))
+    peers = pd.DataFrame.from_records(found, columns=columns)
+    if "id" in frame:
+        peers = peers[~peers["id"].isin(frame["id"].dropna().astype("int64").tolist())]
+    if peers.empty:
+        return empty
+    peers = peers.reset_index(drop=True)
+    peers["arrival_date"] = pd.to_datetime(peers["arrival_date"])
+    peers["value_usd"] = peers["value_usd"].astype(float)
+    wanted = pd.MultiIndex.from_frame(mine.drop_duplicates())
+    return peers[pd.MultiIndex.from_frame(_entry_key(peers)).isin(wanted)].reset_index(drop=True)
+
+
+def estimates(frame, days, entry_type, snap, peers: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Duty (base rate plus any additional rate for the origin) and this shipment's share of its entry's MPF.
 
-    Estimates only, for Type 11 and 01, in dollars rounded to cents; NaN for Type 86.
+    Estimates only, for Type 11 and 01, in dollars (floats of whole cents, rounded half up); NaN for Type 86.
+    The entry is the one filing will build (entry_groups) from the rows of `frame` and their `peers`
+    (entry_peers, with their stored entry types). Its fee, informal flat or formal a percentage of
+    the entry's own value between floor and cap, is shared by value in whole cents; the largest
+    remainders take the odd cents, so that the shares add up to the fee exactly (ties: the shipment
+    stored first, then the rows not yet stored, in order).
     """
+    entry_type = np.asarray(entry_type, dtype=object)
     hts = frame["hts_code"].astype(str)
     origin = frame["country_of_origin"].astype(str)
-    value = frame["value_usd"].astype(float).to_numpy()
     base = _rate(hts, days, [r for r in snap.duties if not r.country])
-    extra = np.zeros(len(frame))
+    extra = np.zeros(len(frame), dtype=np.int64)
     for country in {r.country for r in snap.duties if r.country}:
         mine = (origin == country).to_numpy()
         if mine.any():
             extra = np.where(mine, _rate(hts, days, [r for r in snap.duties if r.country == country]), extra)
-    duty = value * (base + extra) / 100
+    value = cents_of(frame["value_usd"])
+    rate = base + extra
+    kind = _integers(2 * (int(np.abs(value).max(initial=0)) + 1) * (int(rate.max(initial=0)) + 1) + PER_UNIT)  # no overflow
+    duty = _half_up(value.astype(kind) * rate.astype(kind), PER_UNIT)
 
-    informal_fee = np.zeros(len(frame))
-    formal_rate, formal_min, formal_max = np.zeros(len(frame)), np.zeros(len(frame)), np.full(len(frame), np.inf)
+    mpf = mpf_shares(frame, entry_type, snap, peers)
+    type86 = entry_type == ENTRY_86
+    return np.where(type86, np.nan, (duty / 100).astype(float)), np.where(type86, np.nan, (mpf / 100).astype(float))
+
+
+def mpf_shares(frame: pd.DataFrame, entry_type, snap: Snapshot, peers: pd.DataFrame | None = None) -> np.ndarray:
+    """Each row's share of its entry's merchandise processing fee, in whole cents (0 for Type 86); see estimates."""
+    entry_type = np.asarray(entry_type, dtype=object)
+    members = frame.reset_index(drop=True)
+    if peers is not None and not peers.empty:
+        members = pd.concat([members, peers], ignore_index=True)
+        entry_type = np.concatenate([entry_type, peers["entry_type"].to_numpy(dtype=object)])
+    if snap.pinned:
+        days = pd.Series(pd.Timestamp(snap.pinned), index=members.index)
+    else:
+        days = pd.to_datetime(members["arrival_date"])
+    n = len(members)
+    informal, rate, floor, cap = np.zeros(n, dtype=object), np.zeros(n, dtype=object), np.zeros(n, dtype=object), np.full(n, None)
     for fee in sorted(snap.fees, key=lambda f: f.effective_from):
         active = _active(fee, days)
         if fee.kind == FeeRate.Kind.MPF_INFORMAL:
-            informal_fee = np.where(active, float(fee.amount), informal_fee)
+            informal = np.where(active, _cents(fee.amount), informal)
         else:
-            formal_rate = np.where(active, float(fee.rate_percent) / 100, formal_rate)
-            formal_min = np.where(active, float(fee.minimum), formal_min)
-            formal_max = np.where(active, float(fee.maximum) if fee.maximum is not None else np.inf, formal_max)
-    share = np.divide(value, conveyance_totals, out=np.ones(len(frame)), where=conveyance_totals > 0)
-    entry_fee = np.where(entry_type == ENTRY_11, informal_fee,
-                         np.clip(conveyance_totals * formal_rate, formal_min, formal_max))
-    mpf = entry_fee * share
-    type86 = entry_type == ENTRY_86
-    return np.where(type86, np.nan, np.round(duty, 2)), np.where(type86, np.nan, np.round(mpf, 2))
+            rate = np.where(active, _units(fee.rate_percent), rate)
+            floor = np.where(active, _cents(fee.minimum), floor)
+            cap = np.where(active, _cents(fee.maximum) if fee.maximum is not None else None, cap)
+    value = cents_of(members["value_usd"])
+    everything = int(np.abs(value).astype(float).sum() * 1.01) + 1  # a bound, not a sum: no overflow on the way
+    most_fee = everything * int(rate.max(initial=0)) // PER_UNIT + 1 + int(informal.max(initial=0)) + int(floor.max(initial=0))
+    kind = _integers(2 * everything * max(most_fee, int(rate.max(initial=0)) + 1) + PER_UNIT)
+    value, informal, rate, floor = (a.astype(kind) for a in (value, informal, rate, floor))
+    cap = np.where(cap == None, most_fee, cap).astype(kind)  # noqa: E711 - elementwise: no maximum
+    group = entry_groups(members, entry_type)
+    total = pd.Series(value).groupby(group).transform("sum").to_numpy(dtype=kind)
+    formal = np.minimum(np.maximum(_half_up(total * rate, PER_UNIT), floor), cap)
+    fee = np.where(entry_type == ENTRY_11, informal, np.where(entry_type == ENTRY_01, formal, 0))
+    weight = np.where(total > 0, value, 1)  # never on valid rows (value > 0); an even split rather than a division by 0
+    base = np.where(total > 0, total, pd.Series(group).groupby(group).transform("size").to_numpy()).astype(kind)
+    share, remainder = fee * weight // base, fee * weight % base
+    short = fee - pd.Series(share).groupby(group).transform("sum").to_numpy(dtype=kind)  # the odd cents, fewer than the members
+    ids = pd.to_numeric(members["id"]) if "id" in members else pd.Series(np.nan, index=members.index)
+    order = np.where(ids.isna(), 2 ** 62 + np.arange(n, dtype=np.int64), ids.fillna(0).to_numpy(dtype=np.int64))
+    ranked = pd.DataFrame({"group": group, "remainder": remainder, "order": order}).sort_values(
+        ["group", "remainder", "order"], ascending=[True, False, True])
+    place = np.empty(n, dtype=np.int64)
+    place[ranked.index.to_numpy()] = ranked.groupby("group", sort=False).cumcount().to_numpy()
+    return (share + (place < short))[:len(frame)]
 
 
 def money(amount: float) -> Decimal | None:

@@ -42,7 +42,7 @@ from customs import holds, policy
 from customs.ace.explain import explain
 from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
 from customs.notify import organization_notify, shipments_notify
-from customs.services import decisions_refresh
+from customs.services import decisions_refresh, estimates_refresh
 from shipments import lifecycle
 from shipments.ingest.checks import check_table
 from shipments.ingest.codes import message_for
@@ -507,7 +507,7 @@ def shipment_correct(*, shipment_id: int, org: Organization, user, field: str, v
 
 
 DECISION_FIELDS = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number",
-                   "entry_type", "reasons", "pga", "forwarder_id", "duty_estimate_usd", "mpf_estimate_usd")
+                   "entry_type", "reasons", "pga", "forwarder_id", "broker_id", "status", "duty_estimate_usd", "mpf_estimate_usd")
 
 
 def _decide(shipment_ids: list[int], *, with_choices: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, tuple]:
@@ -523,7 +523,8 @@ def _decide(shipment_ids: list[int], *, with_choices: bool = True) -> tuple[pd.D
     frame["value_usd"] = frame["value_usd"].astype(float)
     day_totals, conveyance_totals, _held = policy.totals_for(frame, include_rows=False)
     snap = policy.snapshot()
-    verdict = policy.decide(frame, snap=snap, day_totals=day_totals, conveyance_totals=conveyance_totals)
+    peers = policy.entry_peers(frame) if with_choices else None  # the MPF estimate is not wanted without the choices
+    verdict = policy.decide(frame, snap=snap, day_totals=day_totals, conveyance_totals=conveyance_totals, peers=peers)
     if not with_choices:
         return frame, verdict, (day_totals, conveyance_totals)
     overrides = entry_type_choices(frame["id"].tolist())
@@ -531,7 +532,7 @@ def _decide(shipment_ids: list[int], *, with_choices: bool = True) -> tuple[pd.D
               for i, t in zip(frame["id"].tolist(), verdict["entry_type"].tolist(), strict=True)]
     if chosen != verdict["entry_type"].tolist():  # the broker's choice of a stricter entry changes the estimates
         days = pd.Series(pd.Timestamp(snap.pinned), index=frame.index) if snap.pinned else frame["arrival_date"]
-        duty, mpf = policy.estimates(frame, days, np.array(chosen), conveyance_totals, snap)
+        duty, mpf = policy.estimates(frame, days, np.array(chosen), snap, peers)
         law = verdict["entry_type"].tolist()
         # The reasons say why the entry is what it is: the broker's choice, where it differs from what the law alone asks.
         verdict["reasons"] = [[policy.BROKER_CHOICE] if mine != plain else list(reasons)
@@ -583,6 +584,7 @@ def decisions_recompute(*, shipment_ids: list[int]) -> int:
     Shipment.objects.bulk_update(shipments, ["entry_type", "reasons", "pga", "duty_estimate_usd", "mpf_estimate_usd", "day_total_usd",
                                              "conveyance_total_usd", "decided_at"], batch_size=500)
     ShipmentEvent.objects.bulk_create(events, batch_size=500)
+    estimates_refresh(shipment_ids=ids)  # the other parcels of their entries (before and after) share the fee anew
     return len(events)
 
 

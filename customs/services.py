@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 from django.db.models import Q
@@ -21,7 +22,7 @@ from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 DECIDED_AGAIN = Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
 WITH_ACE = (CustomsStatus.FILED, CustomsStatus.ACCEPTED, CustomsStatus.ON_HOLD, CustomsStatus.RELEASED)
 STORED = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number", "entry_type",
-          "reasons", "forwarder_id", "status")
+          "reasons", "forwarder_id", "broker_id", "status")
 
 
 def _decide_stored(rows: list[dict]):
@@ -30,8 +31,34 @@ def _decide_stored(rows: list[dict]):
     frame["arrival_date"] = pd.to_datetime(frame["arrival_date"])
     frame["value_usd"] = frame["value_usd"].astype(float)
     day_totals, conveyance_totals, _held = policy.totals_for(frame, include_rows=False)
-    verdict = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals)
+    verdict = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals,
+                            peers=policy.entry_peers(frame))
     return frame, verdict, day_totals, conveyance_totals
+
+
+def estimates_refresh(*, shipment_ids) -> int:
+    """The MPF shares in every entry these shipments will be filed in, computed again. Returns how many changed.
+
+    A parcel's share depends on the other parcels of its entry: when one joins (a later upload),
+    leaves (cancelled, or decided as another entry type) or changes its value, the others' shares
+    change too. Their decisions stay as they are; only the estimate is written.
+    """
+    fields = ("id", "value_usd", "entry_type", "status", "mpf_estimate_usd", *policy.ENTRY_KEY)
+    rows = list(Shipment.objects.filter(policy.to_be_filed(), pk__in=list(shipment_ids)).values(*fields))
+    if not rows:
+        return 0
+    frame = pd.DataFrame.from_records(rows, columns=list(fields))
+    peers = policy.entry_peers(frame)
+    stored = dict(zip(frame["id"].tolist(), frame["mpf_estimate_usd"].tolist(), strict=True))
+    stored.update(Shipment.objects.filter(pk__in=peers["id"].tolist()).values_list("id", "mpf_estimate_usd"))
+    members = pd.concat([frame.drop(columns="mpf_estimate_usd"), peers], ignore_index=True)
+    members["value_usd"] = members["value_usd"].astype(float)
+    shares = policy.mpf_shares(members, members["entry_type"], policy.snapshot())
+    changed = [Shipment(id=int(i), mpf_estimate_usd=None if kind == policy.ENTRY_86 else Decimal(cents) / 100)
+               for i, kind, cents in zip(members["id"].tolist(), members["entry_type"].tolist(), shares.tolist(), strict=True)
+               if stored[i] != (None if kind == policy.ENTRY_86 else Decimal(cents) / 100)]
+    Shipment.objects.bulk_update(changed, ["mpf_estimate_usd"], batch_size=500)
+    return len(changed)
 
 
 @in_english
@@ -48,6 +75,13 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
     if not rows:
         return 0
     frame, verdict, day_totals, conveyance_totals = _decide_stored(rows)
+    changed = _decisions_write(frame, verdict, day_totals, conveyance_totals)
+    estimates_refresh(shipment_ids=frame["id"].tolist())  # a new or cancelled parcel changes the others' MPF shares too
+    return changed
+
+
+def _decisions_write(frame, verdict, day_totals, conveyance_totals) -> int:
+    """The decisions that changed, written with a note on each timeline and the broker told of approved ones."""
     changed = [
         i for i in range(len(frame))
         if verdict["entry_type"].iat[i] != frame["entry_type"].iat[i] or verdict["reasons"].iat[i] != frame["reasons"].iat[i]

@@ -108,7 +108,7 @@ def manifest_ingest(*, upload_id: int, today: date | None = None, timings: dict 
             if locked.is_finished:  # another worker finished it while this one was checking
                 return None
             _take_ingest_lock()
-            portal_checks_apply(evaluation)
+            portal_checks_apply(evaluation, forwarder=upload.forwarder)
             clock.lap("decide")
             stored = _store(upload, evaluation, progress, clock)
             touched = evaluation.decided[evaluation.decided["portal_held"]]

@@ -98,23 +98,43 @@ def held_manifests(mawbs: Iterable[str]) -> dict[str, dict]:
     return {row["mawb"]: row for row in held}
 
 
-def portal_checks_apply(evaluation: Evaluation) -> None:
-    """The checks that need the portal's data, then the decision of every valid row."""
+def portal_checks_apply(evaluation: Evaluation, *, forwarder=None) -> None:
+    """The checks that need the portal's data, then the decision of every valid row (as `forwarder`'s, if given)."""
     checked = evaluation.checked
     mark_existing(checked, existing_pairs)
     mark_manifest_conflicts(checked, held_manifests(checked.norm["mawb"][checked.norm["pair_ok"]].unique().tolist()))
-    decision_decide(evaluation)
+    decision_decide(evaluation, forwarder=forwarder)
 
 
-def decision_decide(evaluation: Evaluation) -> None:
-    """Decide the valid rows, counting totals across this file and everything the portal holds."""
+def decision_decide(evaluation: Evaluation, *, forwarder=None) -> None:
+    """Decide the valid rows, counting totals across this file and everything the portal holds.
+
+    With the forwarder who stores them, each row's MPF estimate is its share of the entry it will
+    be filed in, with the forwarder's parcels already on the portal (their shares are brought in
+    line by decisions_refresh after the store); without one (a file only checked) the file's rows
+    are taken as one forwarder's.
+    """
     frame = decision_frame(evaluation.checked)
     day_totals, conveyance_totals, held = policy.totals_for(frame)
     frame["day_total"] = day_totals
     frame["conveyance_total"] = conveyance_totals
     frame["portal_held"] = held  # the consignee already had parcels that day: their decisions may change
+    peers = None
+    if forwarder is not None:
+        frame["forwarder_id"] = forwarder.pk
+        frame["broker_id"] = brokers_of(forwarder, frame["mawb"])
+        peers = policy.entry_peers(frame)
     evaluation.decided = frame
-    evaluation.decisions = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals)
+    evaluation.decisions = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals,
+                                         peers=peers)
+
+
+def brokers_of(forwarder, mawbs: pd.Series) -> pd.Series:
+    """The broker of each row's MAWB: the forwarder's MAWB's broker if it holds that MAWB, else its default broker."""
+    from shipments.models import Manifest
+
+    held = dict(Manifest.objects.filter(forwarder=forwarder, mawb__in=set(mawbs.tolist())).values_list("mawb", "broker_id"))
+    return mawbs.map(held).fillna(forwarder.default_broker_id if forwarder.default_broker_id else -1).astype("int64")
 
 
 def _row_error(code: str, column: str) -> dict:
