@@ -355,6 +355,9 @@ class SimulatorNotice(models.Model):
     due_at = models.DateTimeField()
     emitted_at = models.DateTimeField(null=True, blank=True)
     data = models.JSONField(default=dict)
+    # The end of an exam waits for the goods: set, the notice is not due until the entry's parcels are at the exam
+    # station, and then this many delay steps later (customs/ace/simulator.py); empty, it is due at due_at.
+    after_exam = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at", "sequence", "id"]

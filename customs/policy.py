@@ -46,15 +46,20 @@ class Snapshot:
     pinned: date | None
 
 
+def pinned_regime() -> date | None:
+    """The day whose law the operator pinned every decision to (training, simulation), or None: the law of the arrival date."""
+    pin = RegimePin.objects.filter(active=True).order_by("-set_at", "-id").first()
+    return pin.as_of if pin else None
+
+
 def snapshot() -> Snapshot:
-    pin = RegimePin.objects.filter(active=True).order_by("-set_at").first()
     return Snapshot(
         rules=tuple(PolicyRule.objects.all()),
         limits=tuple(PolicyLimit.objects.all()),
         pga=tuple(PgaPrefix.objects.order_by("position", "hts_prefix")),
         fees=tuple(FeeRate.objects.all()),
         duties=tuple(DutyRate.objects.all()),
-        pinned=pin.as_of if pin else None,
+        pinned=pinned_regime(),
     )
 
 

@@ -127,11 +127,12 @@ class Simulation:
             cfs_simulate_step(cfs=orgs[slug], now=timezone.now())
 
     def work_pending(self) -> bool:
-        """Anything still on its way: transmissions not replied, notices not yet sent."""
+        """Anything still on its way: transmissions not replied, notices not yet sent (not those waiting for goods to be
+        presented at exam: only the CFS can move those, and its steps count as movement)."""
         mawbs = set(self.shipments().values_list("mawb", flat=True))
+        soon = timezone.now() + timedelta(seconds=60)
         return (Transmission.objects.exclude(state=Transmission.State.DONE).filter(entry__manifest__mawb__in=mawbs).exists()
-                or SimulatorNotice.objects.filter(emitted_at__isnull=True, due_at__lte=timezone.now() + timedelta(seconds=60))
-                .exists())
+                or SimulatorNotice.objects.filter(emitted_at__isnull=True, after_exam__isnull=True, due_at__lte=soon).exists())
 
     # --- what happened ----------------------------------------------------------------------
 

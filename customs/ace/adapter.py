@@ -5,6 +5,13 @@ transmit a batch of entries and get ACE's immediate replies, look up entries ACE
 has (for recovery after a crash), and receive the status notices that have arrived. The
 simulator implements it; a real ABI / Air AMS connection would implement the same three
 methods and the workflow would not change.
+
+Which law an adapter's ACE judges by is part of the interface (`follows_regime_pin`): CBP
+judges every entry by the law in force on its arrival date, whatever regime the portal's
+operator pinned, so a real connection never follows the pin. The simulator stands in for CBP
+in training and simulation, where the pin is the law of the exercise: it judges by the pinned
+regime, as the portal's decisions do (customs/policy.py), so that a training run is not rejected
+by dates the exercise set aside.
 """
 
 from __future__ import annotations
@@ -39,6 +46,10 @@ class Notice:
 
 
 class AceAdapter:
+    # True only for a stand-in for CBP (the simulator): it judges entries by the regime the operator pinned (customs/policy.py
+    # pinned_regime) instead of the law of the arrival date. A real ACE connection is CBP and keeps False.
+    follows_regime_pin: bool = False
+
     def transmit(self, payloads: list[dict]) -> list[Reply]:
         """Send entries; one reply per payload, in order."""
         raise NotImplementedError

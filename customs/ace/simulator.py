@@ -3,11 +3,18 @@
 - `transmit`: an immediate reply per entry (as ABI's SX): accepted, or rejected with error codes
   for what it can detect (Type 86 where the law no longer allows de minimis: 181 suspended,
   110 excluded origin; bad HTS E01; missing consignee E02), plus a share of rejections for
-  data that does not match the air manifest (E04).
+  data that does not match the air manifest (E04). The law it judges by is that of the arrival
+  date, or, when the operator pinned a regime, the law of the pinned day: the simulator stands in
+  for CBP in training, where the pin is the law of the exercise (`follows_regime_pin`; a real
+  connection never does this).
 - Then status notices over time (as ABI's SO and Air AMS's FSN), planned when the entry is
   received and handed out by `receive` once due: arrival (ARR) and permit to transfer (07) per
   MAWB, then per entry a release (1C), or first a hold by an agency (with a hold removed, HR,
   unless it ends in seizure, which the broker records), or a transfer for exam (1X) and its end.
+  CBP can only finish an exam on goods presented to it: the exam's end (HR of the 1X hold) and the
+  release after it wait until every parcel of the entry held for the exam is at the exam station
+  (custody at_exam, where the CFS puts it at breakdown), and come a few steps after that. Goods the
+  CFS never presents are never released.
   Type 86 entries for a consignee with more Type 86 parcels that day get the 2M notice.
 - Deterministic: every draw comes from the seed and the HAWB, so a run can be repeated.
   Rates and delays are settings (ACE_*); tests run with no delay.
@@ -25,7 +32,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customs.ace.adapter import AceAdapter, Notice, Reply
-from customs.models import SimulatorEntry, SimulatorNotice
+from customs.models import Hold, SimulatorEntry, SimulatorNotice
+from customs.policy import pinned_regime
+from shipments.models import Custody, Shipment
 
 DE_MINIMIS_SUSPENDED = date(2025, 8, 29)
 ORIGIN_EXCLUDED = date(2025, 5, 2)
@@ -39,10 +48,11 @@ def draw(hawb: str, salt: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def _errors(payload: dict) -> list[str]:
+def _errors(payload: dict, *, regime: date | None = None) -> list[str]:
+    """What ACE refuses in this entry; `regime`: judge de minimis by the law of that day instead of the arrival date."""
     codes: list[str] = []
     for bill in payload["bills"]:
-        arrival = date.fromisoformat(bill["arrival"])
+        arrival = regime or date.fromisoformat(bill["arrival"])
         if payload["type"] == "86":
             if arrival >= DE_MINIMIS_SUSPENDED:
                 codes.append("181")
@@ -65,11 +75,14 @@ def _raw_reply(entry: str, accepted: bool, codes: list[str]) -> str:
 
 
 class Simulator(AceAdapter):
+    follows_regime_pin = True  # a training stand-in for CBP: the operator's pinned regime is the law it applies
+
     def transmit(self, payloads: list[dict]) -> list[Reply]:
         """Reply to a batch of entries as ACE would, remembering each (set-based: one batch, a few queries)."""
         if settings.ACE_LATENCY_SECONDS:
             time.sleep(settings.ACE_LATENCY_SECONDS)  # the network and ACE take their time
         now = timezone.now()
+        regime = pinned_regime() if self.follows_regime_pin else None
         known = {e.number: e for e in SimulatorEntry.objects.filter(number__in=[p["entry"] for p in payloads])}
         replies, fresh, again, accepted = [], [], [], []
         for payload in payloads:
@@ -79,7 +92,7 @@ class Simulator(AceAdapter):
                 replies.append(Reply(entry=number, accepted=False, codes=["E03"], raw=_raw_reply(number, False, ["E03"]),
                                      attempt=attempt))
                 continue
-            codes = _errors(payload)
+            codes = _errors(payload, regime=regime)
             reply = Reply(entry=number, accepted=not codes, codes=codes, raw=_raw_reply(number, not codes, codes), attempt=attempt)
             memory = {"accepted": reply.accepted, "codes": codes, "raw": reply.raw, "attempt": attempt}
             if earlier is None:
@@ -106,11 +119,40 @@ class Simulator(AceAdapter):
 
     def receive(self, limit: int = 2000) -> list[Notice]:
         now = timezone.now()
+        self._exams_presented(now)
         with transaction.atomic():
             due = list(SimulatorNotice.objects.select_for_update(skip_locked=True)
-                       .filter(emitted_at__isnull=True, due_at__lte=now).order_by("due_at", "sequence", "id")[:limit])
+                       .filter(emitted_at__isnull=True, after_exam__isnull=True, due_at__lte=now)
+                       .order_by("due_at", "sequence", "id")[:limit])
             SimulatorNotice.objects.filter(pk__in=[n.pk for n in due]).update(emitted_at=now)
         return [self._notice(n) for n in due]
+
+    def _exams_presented(self, now) -> None:
+        """Schedule the end of the exams whose goods are now at the exam station, `after_exam` steps from now.
+
+        CBP learns from the exam station that the goods were presented; in the training environment the
+        portal's custody (at_exam, set by the CFS or by the 1X notice) is the record of it."""
+        waiting = SimulatorNotice.objects.filter(emitted_at__isnull=True, after_exam__isnull=False)
+        numbers = set(waiting.values_list("entry_number", flat=True))
+        if not numbers:
+            return
+        presented = set(Shipment.objects.filter(entry__number__in=numbers, custody=Custody.AT_EXAM)
+                        .values_list("entry__number", flat=True))
+        exams = Hold.objects.filter(shipment__entry__number__in=numbers, code="1X")
+        open_exams = exams.filter(removed_at__isnull=True)
+        not_yet = set(open_exams.exclude(shipment__custody=Custody.AT_EXAM).values_list("shipment__entry__number", flat=True))
+        # An exam hold settled without an exam (the broker recorded its outcome, or the goods were seized) waits for nothing.
+        settled = set(exams.values_list("shipment__entry__number", flat=True)) - set(
+            open_exams.values_list("shipment__entry__number", flat=True))
+        ready = (presented - not_yet) | settled
+        if not ready:
+            return
+        step = timedelta(seconds=settings.ACE_DELAY_SECONDS)
+        with transaction.atomic():
+            notices = list(waiting.filter(entry_number__in=ready).select_for_update(skip_locked=True))
+            for notice in notices:
+                notice.due_at, notice.after_exam = now + notice.after_exam * step, None
+            SimulatorNotice.objects.bulk_update(notices, ["due_at", "after_exam"])
 
     # --- planning ----------------------------------------------------------------------------
 
@@ -136,9 +178,9 @@ class Simulator(AceAdapter):
         agencies = sorted({flag for bill in payload["bills"] for flag in bill.get("pga", [])})
         notices = []
 
-        def at(n: int, code: str, **data):
+        def at(n: int, code: str, after_exam: int | None = None, **data):
             notices.append(SimulatorNotice(entry_number=number, code=code, sequence=2 + n, due_at=now + (2 + n) * step,
-                                           data={"hawbs": hawbs, **data}))
+                                           after_exam=after_exam, data={"hawbs": hawbs, **data}))
 
         if payload["type"] == "86" and payload.get("consignee_parcels_that_day", 1) > 1:
             at(1, "2M")
@@ -151,8 +193,8 @@ class Simulator(AceAdapter):
                 at(4, "1C")
         elif roll < settings.ACE_HOLD_RATE + settings.ACE_EXAM_RATE:
             at(1, "1X", reason="intensive exam")
-            at(3, "HR", hold="1X")
-            at(4, "1C")
+            at(3, "HR", after_exam=1, hold="1X")  # the exam ends only once the goods are at the exam station
+            at(4, "1C", after_exam=2)
         else:
             at(2, "1C")
         return notices

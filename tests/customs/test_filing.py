@@ -120,10 +120,17 @@ def test_the_event_of_a_removed_hold_names_the_hold_and_its_agency(ace, forwarde
     assert lifted.data["holds"] == [{"id": hold.pk, "agency": "FDA", "code": "FH"}]
 
 
-def test_the_end_of_an_exam_names_the_exam_hold_on_the_events(ace, forwarder_org, broker_user, broker_org):
+def test_the_end_of_an_exam_names_the_exam_hold_on_the_events(ace, forwarder_org, cfs_org, broker_user, broker_org):
+    from django.utils import timezone
+
+    from cfs.services import cfs_simulate_step
+
     ace.ACE_EXAM_RATE = 1.0
     shipments = filed_sample(forwarder_org, broker_user, broker_org)
-    parcel = shipments.first()
+    cfs_simulate_step(cfs=cfs_org, now=timezone.now())  # the exam ends once the station has presented the goods
+    while notices_receive():
+        pass
+    parcel = shipments.filter(destination_airport="LAX").first()
     lifted = parcel.events.get(dimension="customs", from_state="on_hold", to_state="accepted")
     assert [(h["agency"], h["code"]) for h in lifted.data["holds"]] == [("CBP", "1X")]
 

@@ -225,9 +225,14 @@ def test_a_removed_agency_hold_is_named_by_its_agency_not_as_cbps(forwarder_org,
     assert not any("CBP hold" in text for text in texts)
 
 
-def test_the_end_of_an_exam_reads_as_the_exam_finished(forwarder_org, broker_org, broker_user, settings):
+def test_the_end_of_an_exam_reads_as_the_exam_finished(forwarder_org, broker_org, broker_user, cfs_org, settings):
+    from cfs.services import cfs_simulate_step
+
     parcel = through_ace(forwarder=forwarder_org, broker=broker_org, broker_user=broker_user, settings=settings, hold_rate=0.0,
                          exam_rate=1.0)
+    cfs_simulate_step(cfs=cfs_org, now=timezone.now())  # CBP ends the exam once the station has presented the goods
+    while notices_receive():
+        pass
     texts = [step.text for step in support.shipment_story(shipment=parcel, language="en").steps if step.kind == "customs"]
     assert "CBP finished the exam; the entry is accepted again." in texts
 
