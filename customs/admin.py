@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from customs.models import DutyRate, FeeRate, PgaPrefix, PolicyLimit, PolicyRule, RegimePin, VagueTerm
+from customs.services import regime_changed
 
 
 @admin.register(PolicyRule)
@@ -40,4 +41,18 @@ class DutyRateAdmin(admin.ModelAdmin):
 
 @admin.register(RegimePin)
 class RegimePinAdmin(admin.ModelAdmin):
+    """A pin saved or deleted here changes the regime as the Customs regime page does: the waiting parcels are decided again."""
+
     list_display = ["active", "as_of", "note", "set_by", "set_at"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        regime_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        regime_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        regime_changed()

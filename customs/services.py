@@ -1,4 +1,4 @@
-"""Customs operations that write: refreshing decisions when the totals they rest on change."""
+"""Customs operations that write: refreshing decisions when the totals they rest on, or the regime pin, change."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,16 +72,46 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
     if skip_upload is not None:
         waiting = waiting.exclude(upload_id=skip_upload)
     _with_ace_tell(mine.filter(status__in=WITH_ACE, entry_type="86"))
-    rows = list(waiting.values(*STORED))
-    if not rows:
-        return 0
-    frame, verdict, day_totals, conveyance_totals = _decide_stored(rows)
-    changed = _decisions_write(frame, verdict, day_totals, conveyance_totals)
-    estimates_refresh(shipment_ids=frame["id"].tolist())  # a new or cancelled parcel changes the others' MPF shares too
+    return _decide_again(waiting, broker_text=_("decided again after your approval (the consignee's total for the day "
+                                                "changed): check them before they are filed"))
+
+
+REGIME_BATCH = 2000
+
+
+@in_english
+def decisions_refresh_for_regime(*, after_id: int = 0, limit: int | None = None) -> tuple[int, int | None]:
+    """Decide again, under the regime now pinned (or the law of the arrival date), one batch of the parcels not yet with
+    ACE: those with an id above `after_id`, in id order. Returns (how many changed, the last id looked at, or None when
+    no parcel was left). Parcels already with ACE keep their entry: a regime is chosen for new decisions."""
+    ids = list(Shipment.objects.filter(DECIDED_AGAIN, pk__gt=after_id).order_by("id").values_list("id", flat=True)
+               [:limit or REGIME_BATCH])
+    if not ids:
+        return 0, None
+    changed = _decide_again(Shipment.objects.filter(DECIDED_AGAIN, pk__in=ids),
+                            broker_text=_("decided again after your approval (the customs regime was changed): check them "
+                                          "before they are filed"))
+    return changed, ids[-1]
+
+
+def _decide_again(waiting, *, broker_text: str) -> int:
+    """Decide the parcels of `waiting` (not yet with ACE) again; a changed decision is stored with a note on the timeline,
+    the broker of an approved parcel is told `broker_text`, and the MPF shares of the entries they go in are computed
+    again (a parcel that joins, leaves or changes type changes the others' shares). Returns how many decisions changed.
+
+    The rows are locked (in id order) while they are decided, so that an entry is never built from a decision this
+    replaces: filing locks the approved parcels it takes too, and takes only those not yet in an entry."""
+    with transaction.atomic():
+        rows = list(waiting.select_for_update(no_key=True).order_by("id").values(*STORED))
+        if not rows:
+            return 0
+        frame, verdict, day_totals, conveyance_totals = _decide_stored(rows)
+        changed = _decisions_write(frame, verdict, day_totals, conveyance_totals, broker_text=broker_text)
+        estimates_refresh(shipment_ids=frame["id"].tolist())
     return changed
 
 
-def _decisions_write(frame, verdict, day_totals, conveyance_totals) -> int:
+def _decisions_write(frame, verdict, day_totals, conveyance_totals, *, broker_text: str) -> int:
     """The decisions that changed, written with a note on each timeline and the broker told of approved ones."""
     changed = [
         i for i in range(len(frame))
@@ -111,9 +142,7 @@ def _decisions_write(frame, verdict, day_totals, conveyance_totals) -> int:
     ShipmentEvent.objects.bulk_create(events, batch_size=500)
     approved = [int(frame["id"].iat[i]) for i in changed if frame["status"].iat[i] == CustomsStatus.APPROVED]
     if approved:
-        shipments_notify(shipment_ids=approved, kind="redecided", audience="broker",
-                         text=_("decided again after your approval (the consignee's total for the day changed): check them "
-                                "before they are filed"))
+        shipments_notify(shipment_ids=approved, kind="redecided", audience="broker", text=broker_text)
     return len(changed)
 
 
@@ -141,6 +170,17 @@ def regime_pin_set(*, active: bool, as_of: date | None, note: str, user) -> None
     """Pin (or unpin) the regime every new decision uses; the history of pins stays in the table."""
     from customs.models import RegimePin
 
-    RegimePin.objects.filter(active=True).update(active=False)
-    if active:
-        RegimePin.objects.create(active=True, as_of=as_of, note=note, set_by=user)
+    with transaction.atomic():
+        RegimePin.objects.filter(active=True).update(active=False)
+        if active:
+            RegimePin.objects.create(active=True, as_of=as_of, note=note, set_by=user)
+        regime_changed()
+
+
+def regime_changed() -> None:
+    """The pin was set, changed or removed (on the regime page or in the admin): the parcels waiting for review, and those
+    approved but not yet in an entry, are decided again under the new regime, in batches by a task, once this commits."""
+    from calista.queueing import enqueue
+    from customs.tasks import decisions_refresh_for_regime_task
+
+    enqueue(decisions_refresh_for_regime_task)

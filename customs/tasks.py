@@ -7,7 +7,7 @@ from django.db import OperationalError
 
 from accounts.models import Notification, Organization
 from calista.queueing import enqueue
-from customs import filing
+from customs import filing, services
 from customs.ace.inbox import notices_receive
 
 
@@ -55,6 +55,21 @@ def ace_receive_task(rounds: int = 50) -> int:
         if not applied:
             break
     return total
+
+
+@shared_task(acks_late=True)
+def decisions_refresh_for_regime_task(after_id: int = 0, rounds: int = 10) -> int:
+    """Decide again the parcels not yet with ACE after the regime pin changed, a batch at a time (each batch its own
+    transaction); past `rounds` batches the rest goes to a new task. Safe to run twice: an unchanged decision stays."""
+    changed = 0
+    for _ in range(rounds):
+        batch, last = services.decisions_refresh_for_regime(after_id=after_id)
+        changed += batch
+        if last is None:
+            return changed
+        after_id = last
+    enqueue(decisions_refresh_for_regime_task, after_id)
+    return changed
 
 
 @shared_task(queue="notify", acks_late=True)

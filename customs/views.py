@@ -57,7 +57,8 @@ def regime(request):
         if form.is_valid():
             regime_pin_set(active=form.cleaned_data["active"], as_of=form.cleaned_data["as_of"], note=form.cleaned_data["note"],
                            user=request.user)
-            messages.success(request, _("The customs regime was saved. New decisions follow it."))
+            messages.success(request, _("The customs regime was saved. New decisions follow it, and the parcels not yet with ACE "
+                                        "are being decided again."))
             return redirect("customs:regime")
     return render(request, "customs/regime.html", {
         "form": form, "pinned": current,

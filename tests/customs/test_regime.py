@@ -50,3 +50,94 @@ def test_other_organizations_cannot_open_the_regime_page(client, owner, broker_u
     for user in (owner, broker_user):
         client.force_login(user)
         assert client.get("/customs/regime/").status_code == 403
+
+
+# --- Changing the pin decides the waiting parcels again ------------------------------------------
+
+
+@pytest.fixture
+def waiting_sample(forwarder_org):
+    """The Chinese sample (November 2026 arrivals) uploaded without a pin: de minimis suspended for every parcel."""
+    from django.core.files.base import ContentFile
+
+    from shipments.models import Shipment
+    from shipments.services import manifest_ingest, upload_create
+    from tests.shipments.conftest import sample
+
+    upload = upload_create(forwarder=forwarder_org, user=None, name="c.csv",
+                           file=ContentFile(sample("sample_chinese_gb18030.csv")), queue=False)
+    manifest_ingest(upload_id=upload.pk)
+    shipments = Shipment.objects.filter(upload=upload)
+    assert {tuple(r) for r in shipments.values_list("reasons", flat=True)} <= {("DM_SUSPENDED",), ("DM_SUSPENDED", "INFORMAL_LIMIT_OVER")}
+    return shipments
+
+
+def pin(client, platform_admin, capture, **form):
+    client.force_login(platform_admin)
+    with capture(execute=True):
+        assert client.post("/customs/regime/", form).status_code == 302
+
+
+def test_pinning_the_regime_decides_again_the_parcels_waiting_for_review_and_tells_the_broker_of_approved_ones(
+        client, platform_admin, waiting_sample, broker_user, django_capture_on_commit_callbacks):
+    from accounts.models import Notification
+    from shipments import lifecycle
+
+    approved, filed = waiting_sample.get(hawb="SC00000002"), waiting_sample.get(hawb="SC00000005")
+    lifecycle.shipments_approve([approved.pk, filed.pk], actor=lifecycle.Actor.of(broker_user))
+    waiting_sample.filter(pk=filed.pk).update(status="filed")  # already with ACE: keeps what it was filed as
+
+    pin(client, platform_admin, django_capture_on_commit_callbacks, active="on", as_of="2025-04-30", note="training")
+
+    received = waiting_sample.get(hawb="SC00000001")
+    assert (received.entry_type, received.reasons) == ("86", ["DM_ELIGIBLE"])
+    assert "Entry decision changed from Type 11 to Type 86" in received.events.latest("id").message
+    approved.refresh_from_db()
+    assert (approved.status, approved.entry_type, approved.reasons) == ("approved", "86", ["DM_ELIGIBLE"])
+    assert "the customs regime was changed" in Notification.objects.get(user=broker_user).message
+    filed.refresh_from_db()
+    assert (filed.entry_type, filed.reasons) == ("11", ["DM_SUSPENDED"])
+
+
+def test_changing_and_removing_the_pin_decides_the_waiting_parcels_again_each_time(client, platform_admin, waiting_sample,
+                                                                                   django_capture_on_commit_callbacks):
+    parcel = waiting_sample.get(hawb="SC00000001")  # made in China, $74.27
+    pin(client, platform_admin, django_capture_on_commit_callbacks, active="on", as_of="2025-04-30")
+    parcel.refresh_from_db()
+    assert parcel.reasons == ["DM_ELIGIBLE"]
+    pin(client, platform_admin, django_capture_on_commit_callbacks, active="on", as_of="2025-06-01")
+    parcel.refresh_from_db()
+    assert (parcel.entry_type, parcel.reasons) == ("11", ["DM_ORIGIN_EXCLUDED"])
+    pin(client, platform_admin, django_capture_on_commit_callbacks, as_of="", note="")
+    parcel.refresh_from_db()
+    assert (parcel.entry_type, parcel.reasons) == ("11", ["DM_SUSPENDED"])
+
+
+def test_a_pin_saved_or_deleted_in_the_admin_decides_the_waiting_parcels_again(client, waiting_sample, operator_org,
+                                                                               django_capture_on_commit_callbacks):
+    superuser = member(UserFactory(username="root", is_staff=True, is_superuser=True), operator_org, "admin")
+    client.force_login(superuser)
+    parcel = waiting_sample.get(hawb="SC00000001")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/customs/regimepin/add/", {"active": "on", "as_of": "2025-04-30", "note": "training"})
+    assert response.status_code == 302
+    parcel.refresh_from_db()
+    assert parcel.reasons == ["DM_ELIGIBLE"]
+    pinned = RegimePin.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/customs/regimepin/{pinned.pk}/delete/", {"post": "yes"})
+    parcel.refresh_from_db()
+    assert parcel.reasons == ["DM_SUSPENDED"]
+
+
+def test_the_decisions_are_refreshed_in_batches_until_none_is_left(waiting_sample, django_capture_on_commit_callbacks,
+                                                                   monkeypatch):
+    from customs import services, tasks
+
+    monkeypatch.setattr(services, "REGIME_BATCH", 3)
+    RegimePin.objects.create(active=True, as_of=date(2025, 4, 30))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.decisions_refresh_for_regime_task.apply(kwargs={"rounds": 2})
+    eligible = [s.pk for s in waiting_sample.order_by("id") if s.reasons == ["DM_ELIGIBLE"]]
+    assert len(eligible) > 6 and eligible[-1] > sorted(waiting_sample.values_list("id", flat=True))[5]  # past the 2 rounds of 3
+    assert tasks.decisions_refresh_for_regime_task.apply().get() == 0  # safe to run twice: nothing changes again
