@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
@@ -112,11 +113,45 @@ def deliveries_for(org: Organization | None) -> QuerySet:
     return WebhookDelivery.objects.filter(endpoint__organization=org)
 
 
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, compatible, 6to4, Teredo's client, NAT64), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    packed = address.packed
+    if any(address in network for network in NAT64) or (packed[:12] == bytes(12) and int(address) > 1):
+        return ipaddress.IPv4Address(packed[12:])
+    return None
+
+
 def _address_is_public(address: str) -> bool:
+    """A global address, and so is any IPv4 address it carries (::ffff:127.0.0.1 and 64:ff9b::a9fe:a9fe are not)."""
     try:
-        return ipaddress.ip_address(address.split("%")[0]).is_global
+        parsed = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return False
+    if isinstance(parsed, ipaddress.IPv6Address) and (inner := _embedded_ipv4(parsed)) is not None and not inner.is_global:
+        return False
+    return parsed.is_global
+
+
+def _literal_address(host: str) -> str | None:
+    """The address a host names by itself, however written: 127.0.0.1, [::1], but also 2130706433, 0x7f000001 or 127.1,
+    which the resolver reads as addresses (inet_aton). None for a name."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return str(ipaddress.IPv4Address(socket.inet_aton(host)))
+    except (OSError, ValueError):
+        return None
 
 
 def webhook_url_check(url: str) -> str:
@@ -134,13 +169,8 @@ def webhook_url_check(url: str) -> str:
     if len(url) > 500:
         raise WebhookError(_("The URL is too long (500 characters at most)."), "url")
     host = parts.hostname
-    literal = host == "localhost" or host.endswith(".localhost")
-    try:
-        ipaddress.ip_address(host)
-        literal = True
-    except ValueError:
-        pass
-    if literal and not _setting("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False) and not _address_is_public(host):
+    address = "127.0.0.1" if host == "localhost" or host.endswith(".localhost") else _literal_address(host)
+    if address is not None and not _setting("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False) and not _address_is_public(address):
         raise WebhookError(_("The URL points to a private or local address; webhooks go to public addresses only."), "url")
     return url
 
@@ -506,6 +536,70 @@ def _host_allowed(url: str) -> bool:
     return all(_address_is_public(info[4][0]) for info in infos)
 
 
+class PrivateAddressRefused(OSError):
+    """The endpoint's host resolved to a private or local address when the delivery connected."""
+
+
+def _public_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, *args, **kwargs):
+    """socket.create_connection, to an address checked here: the name is resolved once, every answer must be public,
+    and the connection goes to one of those very addresses (a resolver that answers otherwise the second time, as DNS
+    rebinding does, cannot send the delivery to 127.0.0.1 or the cloud metadata address)."""
+    host, port = address
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if not infos or not all(_address_is_public(info[4][0]) for info in infos):
+        raise PrivateAddressRefused(_("refused: the URL resolves to a private or local address"))
+    error = None
+    for family, kind, proto, _canonical, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+    raise error
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _public_connection
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _public_connection
+
+
+def _proxied(request) -> bool:
+    return request.has_proxy() or bool(getattr(request, "_tunnel_host", None))
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(http.client.HTTPConnection if _proxied(req) else _PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        if _proxied(req):
+            return super().https_open(req)
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+
+
+def _opener():
+    """No redirects; and, unless private addresses are allowed (tests, a private network), connections only to the
+    public addresses checked when connecting (a proxy, if the environment sets one, connects for us)."""
+    if _setting("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
+        return urllib.request.build_opener(_NoRedirects)
+    return urllib.request.build_opener(_NoRedirects, _PublicHTTPHandler, _PublicHTTPSHandler)
+
+
 def body_bytes(payload: dict) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
 
@@ -522,7 +616,7 @@ def _send(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Sent:
         "Calista-Event": delivery.event_type, "Calista-Delivery": str(delivery.pk),
     })
     started = time.monotonic()
-    opener = urllib.request.build_opener(_NoRedirects)
+    opener = _opener()
     try:
         with opener.open(request, timeout=_setting("WEBHOOK_TIMEOUT_SECONDS", 10)) as response:
             status, answer = response.status, response.read(SNIPPET * 4)

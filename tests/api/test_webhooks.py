@@ -413,3 +413,40 @@ def test_the_beat_task_dispatches_and_the_deliveries_follow(receiver, forwarder_
     with django_capture_on_commit_callbacks(execute=True):
         webhooks_dispatch_task.delay()
     assert sent_to(receiver)[0][0] == "shipment.status_changed"
+
+
+@pytest.mark.parametrize("url", [
+    "http://2130706433/x",  # 127.0.0.1 written as one number: the resolver reads it as an address
+    "http://0x7f000001/x", "http://127.1/x", "http://0/x", "http://017700000001/x",
+    "http://[::ffff:127.0.0.1]/x",  # IPv4-mapped
+    "http://[::127.0.0.1]/x",  # IPv4-compatible (deprecated, still routed by some stacks)
+    "http://[64:ff9b::a9fe:a9fe]/latest",  # NAT64 of the cloud metadata address 169.254.169.254
+    "http://[2002:7f00:1::]/x",  # 6to4 of 127.0.0.1
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x",  # Teredo whose client is 127.0.0.1
+])
+def test_a_private_address_written_another_way_is_refused_too(forwarder_org, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    with pytest.raises(webhooks.WebhookError):
+        webhooks.webhook_endpoint_create(organization=forwarder_org, url=url, events=EVERYTHING)
+
+
+def test_a_name_that_resolves_to_a_public_address_when_checked_and_a_private_one_when_sending_is_refused(
+        dispatch, receiver, forwarder_org, settings, monkeypatch):
+    """DNS rebinding: the connection goes to the very address that was checked, not to a second answer of the resolver."""
+    endpoint = endpoint_for(forwarder_org, receiver)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=endpoint.url.replace("127.0.0.1", "rebind.example"))
+    approved_parcel(forwarder_org)
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    answers = iter(["93.184.216.34"] + ["127.0.0.1"] * 20)  # public first (the check), then the receiver's loopback
+    real = socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "rebind.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (next(answers), port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    dispatch()
+    attempt = WebhookAttempt.objects.get()
+    assert receiver.requests == [] and attempt.status_code is None, attempt.error
