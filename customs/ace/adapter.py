@@ -17,6 +17,7 @@ by dates the exercise set aside.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 
 from django.conf import settings
@@ -43,6 +44,7 @@ class Notice:
     mawb: str = ""
     hawbs: list[str] = field(default_factory=list)
     data: dict = field(default_factory=dict)
+    at: datetime | None = None  # when it happened, as ACE says (an arrival's day starts the general-order clock)
 
 
 class AceAdapter:

@@ -90,13 +90,29 @@ def _manifests_of(pairs) -> list[int]:
     return list(query.values_list("id", flat=True))
 
 
+def _by_day(pairs) -> dict:
+    """The notices by the day they say it happened, in the portal's time zone (None: they do not say; the day they are
+    read counts). A notice read late (a backlog of notices) still starts the general-order clock on the right day; a
+    time ahead of the portal's clock counts as today."""
+    today = timezone.localdate()
+    days: dict = defaultdict(list)
+    for notice, message in pairs:
+        at = notice.at
+        if at is not None and timezone.is_naive(at):
+            at = timezone.make_aware(at)
+        day = min(timezone.localdate(at), today) if at is not None else None
+        days[day].append((notice, message))
+    return days
+
+
 def _apply(code: str, pairs: list, table: dict) -> None:
     known = table.get(code)
     effect = known.effect if known else Effect.INFO
     text = codes_text([code])
     data = {"code": code, "messages": [m.pk for _, m in pairs][:50]}
     if effect == Effect.ARRIVAL:
-        lifecycle.manifests_arrived(_manifests_of(pairs), message=text)
+        for day, same_day in _by_day(pairs).items():
+            lifecycle.manifests_arrived(_manifests_of(same_day), message=text, on=day)
     elif effect == Effect.TRANSFER:
         firms = pairs[0][0].data.get("firms", "")
         lifecycle.manifests_transfer_authorized(_manifests_of(pairs), firms_code=firms, message=text)

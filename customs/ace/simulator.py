@@ -207,4 +207,4 @@ class Simulator(AceAdapter):
         kind = "FSN" if n.mawb else "SO"
         raw = f"{kind}|{subject}|DISP={n.code}{extra}|AT={n.due_at:%Y%m%d%H%M%S}"
         return Notice(code=n.code, raw=raw, entry=n.entry_number, mawb=n.mawb, hawbs=n.data.get("hawbs", []),
-                      data=json.loads(json.dumps(n.data)))
+                      data=json.loads(json.dumps(n.data)), at=n.due_at)
