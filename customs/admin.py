@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from customs.models import DutyRate, FeeRate, PgaPrefix, PolicyLimit, PolicyRule, RegimePin, VagueTerm
-from customs.services import regime_changed
+from customs.services import regime_changed, regime_pin_saved
 
 
 @admin.register(PolicyRule)
@@ -47,7 +47,7 @@ class RegimePinAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        regime_changed()
+        regime_pin_saved(obj)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

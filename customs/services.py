@@ -177,6 +177,16 @@ def regime_pin_set(*, active: bool, as_of: date | None, note: str, user) -> None
         regime_changed()
 
 
+def regime_pin_saved(pin) -> None:
+    """A pin saved in the admin: an active one becomes the only active pin (as regime_pin_set makes it), then the waiting
+    parcels are decided again."""
+    from customs.models import RegimePin
+
+    if pin.active:
+        RegimePin.objects.filter(active=True).exclude(pk=pin.pk).update(active=False)
+    regime_changed()
+
+
 def regime_changed() -> None:
     """The pin was set, changed or removed (on the regime page or in the admin): the parcels waiting for review, and those
     approved but not yet in an entry, are decided again under the new regime, in batches by a task, once this commits."""

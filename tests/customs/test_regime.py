@@ -141,3 +141,15 @@ def test_the_decisions_are_refreshed_in_batches_until_none_is_left(waiting_sampl
     eligible = [s.pk for s in waiting_sample.order_by("id") if s.reasons == ["DM_ELIGIBLE"]]
     assert len(eligible) > 6 and eligible[-1] > sorted(waiting_sample.values_list("id", flat=True))[5]  # past the 2 rounds of 3
     assert tasks.decisions_refresh_for_regime_task.apply().get() == 0  # safe to run twice: nothing changes again
+
+
+def test_a_pin_activated_in_the_admin_is_the_only_active_pin(client, operator_org, django_capture_on_commit_callbacks):
+    superuser = member(UserFactory(username="root", is_staff=True, is_superuser=True), operator_org, "admin")
+    client.force_login(superuser)
+    older = RegimePin.objects.create(active=True, as_of=date(2025, 4, 30), note="older training")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/customs/regimepin/add/", {"active": "on", "as_of": "2025-08-01", "note": "newer"})
+    assert response.status_code == 302
+    assert list(RegimePin.objects.filter(active=True).values_list("note", flat=True)) == ["newer"]
+    older.refresh_from_db()
+    assert older.active is False  # kept in the history, no longer in force
