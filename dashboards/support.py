@@ -451,8 +451,11 @@ def _situation(shipment: Shipment, context: _Context) -> Situation:
     open_holds = [h for h in context.holds if h.removed_at is None]
     if open_holds:
         for hold in open_holds:
-            if context.is_exam(hold.code):  # the custody sentence below says where the parcel is
+            if context.is_exam(hold.code) and shipment.custody == C.AT_EXAM:  # the custody sentence below says so
                 sentence = _("CBP has ordered an exam.")
+            elif context.is_exam(hold.code):  # CBP examines only what is presented (customs/ace/simulator.py)
+                sentence = _("CBP has ordered an exam: it waits for the station to bring the parcel to the exam station, "
+                             "and nothing is released before.")
             else:
                 sentence = _hold_sentence(hold.agency)
                 item = context.explain([hold.code])[0] if hold.code else None

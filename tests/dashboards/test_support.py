@@ -282,11 +282,12 @@ def test_a_parcel_at_exam_says_cbp_examines_it_and_cbp_acts(world):
     assert (situation.next_step, situation.who_key) == ("CBP examines it; then it goes back to the station.", "cbp")
 
 
-def test_a_parcel_waiting_to_go_to_exam_says_the_station_brings_it_there(world):
+def test_a_parcel_waiting_to_go_to_exam_says_the_station_brings_it_there_and_nothing_is_released_before(world):
     b2 = world["B2"].shipment  # awaiting arrival
     b2.holds.update(agency="CBP", code="1X")
     situation = support.shipment_story(shipment=b2, language="en").situation
-    assert situation.sentences[0].startswith("CBP has ordered an exam. (since ")
+    assert situation.sentences[0].startswith("CBP has ordered an exam: it waits for the station to bring the parcel to the "
+                                             "exam station, and nothing is released before. (since ")
     assert (situation.next_step, situation.who_key) == (AceCode.objects.get(code="1X").next_step_en, "cfs")
 
 
