@@ -30,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Organization
-from customs import policy
+from customs import policy, services
 from customs.ace.adapter import Reply, adapter
 from customs.ace.explain import codes_text
 from customs.models import AceMessage, Entry, FilerSequence, Transmission
@@ -111,6 +111,7 @@ def entries_build(*, broker: Organization, shipment_ids=None, refile: bool = Fal
                  for row in members]
         _link(links)
         Transmission.objects.bulk_create([Transmission(entry_id=by_number[n]) for n in numbers], batch_size=1000)
+        services.estimates_settle(shipment_ids=[row["id"] for row in rows])  # a group filed in part pays more than one fee
         return list(by_number.values())
 
 

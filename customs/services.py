@@ -52,8 +52,28 @@ def estimates_refresh(*, shipment_ids) -> int:
     peers = policy.entry_peers(frame)
     stored = dict(zip(frame["id"].tolist(), frame["mpf_estimate_usd"].tolist(), strict=True))
     stored.update(Shipment.objects.filter(pk__in=peers["id"].tolist()).values_list("id", "mpf_estimate_usd"))
-    members = pd.concat([frame.drop(columns="mpf_estimate_usd"), peers], ignore_index=True)
-    members["value_usd"] = members["value_usd"].astype(float)
+    return _shares_write(pd.concat([frame.drop(columns="mpf_estimate_usd"), peers], ignore_index=True), stored)
+
+
+def estimates_settle(*, shipment_ids) -> int:
+    """Entries were just built from these shipments (customs/filing.py): each gets its share of the fee of the entry it
+    is in, and the parcels of the same groups left to be filed share theirs again. They differ from the estimates when
+    the broker filed part of a group (approved some of a consignee's parcels, or filed a selection): the entry filed
+    holds fewer parcels, and the ones left behind will go in an entry of their own. Returns how many changed."""
+    fields = ("id", "value_usd", "entry_type", "status", "mpf_estimate_usd", *policy.ENTRY_KEY)
+    rows = list(Shipment.objects.filter(pk__in=list(shipment_ids)).values(*fields))
+    if not rows:
+        return 0
+    frame = pd.DataFrame.from_records(rows, columns=list(fields))
+    stored = dict(zip(frame["id"].tolist(), frame["mpf_estimate_usd"].tolist(), strict=True))
+    changed = _shares_write(frame.drop(columns="mpf_estimate_usd"), stored)  # the entries built: these rows and no others
+    left = policy.entry_peers(frame)["id"].tolist()
+    return changed + (estimates_refresh(shipment_ids=left) if left else 0)
+
+
+def _shares_write(members: pd.DataFrame, stored: dict) -> int:
+    """Each member's share of its entry's MPF (entry_groups over `members`), written where it differs from `stored`."""
+    members = members.assign(value_usd=members["value_usd"].astype(float))
     shares = policy.mpf_shares(members, members["entry_type"], policy.snapshot())
     changed = [Shipment(id=int(i), mpf_estimate_usd=None if kind == policy.ENTRY_86 else Decimal(cents) / 100)
                for i, kind, cents in zip(members["id"].tolist(), members["entry_type"].tolist(), shares.tolist(), strict=True)

@@ -131,3 +131,16 @@ def test_the_entries_filed_are_the_entries_the_estimates_shared(forwarder_org, o
     for entry_id, fee in Shipment.objects.values_list("entry_id", "mpf_estimate_usd"):
         entries[entry_id] = entries.get(entry_id, Decimal(0)) + fee
     assert sorted(entries.values()) == [Decimal("2.69")] * 3  # A1-A3, A4 (another flight), B1 (another forwarder)
+
+
+def test_a_group_filed_in_part_gives_each_entry_filed_and_the_parcels_left_their_own_fee(forwarder_org, broker_org,
+                                                                                         broker_user):
+    ingest(forwarder_org, row("H1", "10.00"), row("H2", "10.00"), row("H3", "10.00"))
+    first_two = list(Shipment.objects.filter(hawb__in=["H1", "H2"]).values_list("id", flat=True))
+    lifecycle.shipments_approve(first_two, actor=lifecycle.Actor.of(broker_user))  # H3 waits for the forwarder's answer
+    filing.entries_build(broker=broker_org)
+    assert mpf("H1", "H2", "H3") == [Decimal("1.35"), Decimal("1.34"), Decimal("2.69")]  # two entries, two fees
+    lifecycle.shipments_approve([Shipment.objects.get(hawb="H3").pk], actor=lifecycle.Actor.of(broker_user))
+    filing.entries_build(broker=broker_org)
+    assert mpf("H3") == [Decimal("2.69")]
+    assert Shipment.objects.values("entry_id").distinct().count() == 2
