@@ -171,14 +171,19 @@ class ReportSerializer(serializers.Serializer):
 # --- MAWBs and shipments ------------------------------------------------------------------------
 
 
+ARRIVED_ON = ("The day the flight landed, as ACE's arrival notice says (null until then); the general-order clock counts from "
+              "it. arrival_date is the scheduled date from the manifest.")
+
+
 class MawbSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:v1:mawb-detail")
 
     class Meta:
         model = Manifest
-        fields = ["id", "url", "mawb", "origin_airport", "destination_airport", "flight_number", "arrival_date", "custody",
-                  "pieces_expected", "pieces_received", "shipments_count", "created_at", "closed_at"]
+        fields = ["id", "url", "mawb", "origin_airport", "destination_airport", "flight_number", "arrival_date", "arrived_on",
+                  "custody", "pieces_expected", "pieces_received", "shipments_count", "created_at", "closed_at"]
         read_only_fields = fields
+        extra_kwargs = {"arrived_on": {"help_text": ARRIVED_ON}}
 
 
 class ShipmentSerializer(serializers.ModelSerializer):
@@ -190,8 +195,9 @@ class ShipmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Shipment
         fields = ["id", "url", "mawb", "hawb", "mawb_id", "manifest", "origin_airport", "destination_airport", "flight_number",
-                  "arrival_date", "entry_type", "status", "custody", "open_holds", "status_changed_at", "created_at"]
+                  "arrival_date", "arrived_on", "entry_type", "status", "custody", "open_holds", "status_changed_at", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {"arrived_on": {"help_text": ARRIVED_ON}}
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):

@@ -115,3 +115,13 @@ def test_mawbs_are_listed_and_read_in_scope(api, parcels, owner_key, colleague_k
     assert api(outsider_key).get(f"/api/v1/mawbs/{mawb_id}/").status_code == 404
     assert ids(api(owner_key).get("/api/v1/mawbs/", {"mawb": "160-12345675", "custody": "awaiting_arrival"})) == [mawb_id]
     assert ids(api(owner_key).get("/api/v1/mawbs/", {"arrival_from": date(2026, 12, 1).isoformat()})) == []
+
+
+def test_a_mawb_and_its_shipments_say_the_day_the_flight_landed_once_ace_said_so(api, parcels, owner_key):
+    mine, _other = parcels
+    mawb_id = mine[0].manifest_id
+    assert api(owner_key).get(f"/api/v1/mawbs/{mawb_id}/").json()["arrived_on"] is None  # not landed yet
+    lifecycle.manifests_arrived([mawb_id], on=date(2026, 11, 19))  # a day early
+    assert api(owner_key).get(f"/api/v1/mawbs/{mawb_id}/").json()["arrived_on"] == "2026-11-19"
+    shipment = api(owner_key).get(f"/api/v1/shipments/{mine[1].pk}/").json()
+    assert (shipment["arrival_date"], shipment["arrived_on"]) == ("2026-11-20", "2026-11-19")

@@ -194,6 +194,18 @@ def test_a_shortage_needs_a_note_and_then_shows_on_the_mawb(client, forwarder_or
     assert manifest.custody == "at_cfs" and manifest.pieces_received == 2
 
 
+def test_the_mawb_page_says_when_the_flight_landed_against_its_schedule(client, forwarder_org, cfs_org, cfs_user):
+    from datetime import date
+
+    landed = mawb_at(forwarder_org, cfs_org, arrival_date=date(2026, 11, 20), arrived_on=date(2026, 11, 19))
+    waiting = mawb_at(forwarder_org, cfs_org, mawb="16012345686", arrival_date=date(2026, 11, 22), arrived=False)
+    client.force_login(cfs_user)
+    assert re.search(r'data-testid="arrival">landed 2026-11-19 \(scheduled 2026-11-20\)<',
+                     client.get(f"/cfs/mawb/{landed.pk}/").content.decode())
+    assert re.search(r'data-testid="arrival">scheduled 2026-11-22, not landed yet<',
+                     client.get(f"/cfs/mawb/{waiting.pk}/").content.decode())
+
+
 def test_the_station_breaks_a_mawb_down(client, forwarder_org, cfs_org, cfs_user):
     manifest = mawb_at(forwarder_org, cfs_org)
     collect(cfs_org, cfs_user, manifest)
