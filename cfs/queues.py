@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 
 from accounts import access
 from cfs.models import Carrier, Handoff
@@ -134,8 +134,8 @@ def general_order_due(today: date, level: str = "") -> Q:
 
 
 def by_clock(shipments: QuerySet) -> QuerySet:
-    """Oldest clock first: the parcels nearest to general order lead."""
-    return shipments.order_by("arrived_on", "mawb", "hawb")
+    """Oldest clock first: the parcels nearest to general order lead; those whose flight has not landed (no clock) last."""
+    return shipments.order_by(F("arrived_on").asc(nulls_last=True), "arrival_date", "mawb", "hawb")
 
 
 def queue_counts(org, station, *, today: date) -> dict[str, int]:

@@ -265,8 +265,8 @@ def ready(request):
 def held(request):
     """Parcels that stay in bond: on hold, with a hold open, or at exam."""
     station = _station(request)
-    shipments = (queues.with_clock(queues.held_or_at_exam(queues.station_shipments(request.org, station))).select_related("manifest")
-                 .prefetch_related(_open_holds()).order_by("arrival_date", "mawb", "hawb"))
+    shipments = queues.by_clock(queues.with_clock(queues.held_or_at_exam(queues.station_shipments(request.org, station)))
+                                .select_related("manifest").prefetch_related(_open_holds()))
     page = Paginator(shipments, SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
     _with_countdown(page.object_list, timezone.localdate())
     return render(request, "cfs/held.html", _context(request, station, page=page))

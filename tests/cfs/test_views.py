@@ -206,6 +206,21 @@ def test_the_mawb_page_says_when_the_flight_landed_against_its_schedule(client, 
                      client.get(f"/cfs/mawb/{waiting.pk}/").content.decode())
 
 
+def test_the_held_page_lists_the_parcels_nearest_to_general_order_first_by_the_day_their_flight_landed(
+        client, forwarder_org, cfs_org, cfs_user):
+    from datetime import date
+
+    early_schedule = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, hawbs=("LATE1",), arrival_date=date(
+        2026, 11, 10), arrived_on=date(2026, 11, 14)))  # scheduled first, landed four days late
+    late_schedule = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("EARLY1",),
+                                arrival_date=date(2026, 11, 12), arrived_on=date(2026, 11, 11)))  # landed a day early
+    hold(parcel(early_schedule, "LATE1"))
+    hold(parcel(late_schedule, "EARLY1"))
+    client.force_login(cfs_user)
+    page = client.get("/cfs/held/").content.decode()
+    assert page.index("EARLY1") < page.index("LATE1")
+
+
 def test_the_station_breaks_a_mawb_down(client, forwarder_org, cfs_org, cfs_user):
     manifest = mawb_at(forwarder_org, cfs_org)
     collect(cfs_org, cfs_user, manifest)
