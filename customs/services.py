@@ -59,7 +59,8 @@ def estimates_settle(*, shipment_ids) -> int:
     """Entries were just built from these shipments (customs/filing.py): each gets its share of the fee of the entry it
     is in, and the parcels of the same groups left to be filed share theirs again. They differ from the estimates when
     the broker filed part of a group (approved some of a consignee's parcels, or filed a selection): the entry filed
-    holds fewer parcels, and the ones left behind will go in an entry of their own. Returns how many changed."""
+    holds fewer parcels, and the ones left behind will go in an entry of their own. Returns how many of the entries'
+    parcels changed; the parcels left behind are shared again after the commit."""
     fields = ("id", "value_usd", "entry_type", "status", "mpf_estimate_usd", *policy.ENTRY_KEY)
     rows = list(Shipment.objects.filter(pk__in=list(shipment_ids)).values(*fields))
     if not rows:
@@ -68,7 +69,9 @@ def estimates_settle(*, shipment_ids) -> int:
     stored = dict(zip(frame["id"].tolist(), frame["mpf_estimate_usd"].tolist(), strict=True))
     changed = _shares_write(frame.drop(columns="mpf_estimate_usd"), stored)  # the entries built: these rows and no others
     left = policy.entry_peers(frame)["id"].tolist()
-    return changed + (estimates_refresh(shipment_ids=left) if left else 0)
+    if left:  # not locked by filing: shared again once it commits, never while it holds its locks (as _decide_again orders them)
+        transaction.on_commit(lambda: estimates_refresh(shipment_ids=left))
+    return changed
 
 
 def _shares_write(members: pd.DataFrame, stored: dict) -> int:

@@ -219,3 +219,19 @@ def test_the_rate_limit_holds_back_what_is_over_the_budget(ace, forwarder_org, b
     filing.entries_build(broker=broker_org)
     assert len(filing.transmissions_claim(limit=500)) == 10
     assert filing.transmissions_claim(limit=500) == []
+
+
+def test_an_entry_filed_from_part_of_a_consignees_parcels_leaves_each_entry_with_shares_that_add_up_to_its_own_fee(
+        forwarder_org, broker_org, broker_user, django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from tests.customs.test_estimates import ingest as ingest_rows
+    from tests.customs.test_estimates import mpf, row
+
+    ingest_rows(forwarder_org, row("H1", "10.00"), row("H2", "10.00"), row("H3", "10.00"))
+    assert mpf("H1", "H2", "H3") == [Decimal("0.90"), Decimal("0.90"), Decimal("0.89")]
+    approve_all(Shipment.objects.filter(hawb__in=["H1", "H2"]), broker_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        filing.entries_build(broker=broker_org)  # H3 is still waiting for review: it will be filed in an entry of its own
+    assert mpf("H1", "H2") == [Decimal("1.35"), Decimal("1.34")]  # the entry filed: its fee, shared by its two parcels
+    assert mpf("H3") == [Decimal("2.69")]  # left alone, it pays a whole informal fee
