@@ -95,8 +95,14 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
     if skip_upload is not None:
         waiting = waiting.exclude(upload_id=skip_upload)
     _with_ace_tell(mine.filter(status__in=WITH_ACE, entry_type="86"))
-    return _decide_again(waiting, broker_text=_("decided again after your approval (the consignee's total for the day "
-                                                "changed): check them before they are filed"))
+    changed = _decide_again(waiting, broker_text=_("decided again after your approval (the consignee's total for the day "
+                                                   "changed): check them before they are filed"))
+    # Parcels still to be filed that are not decided again (rejected by the broker, or by ACE) share their entry's fee too:
+    # a parcel that joined or left their entry (this upload, a cancellation) changes their share, even with none waiting.
+    others = list(mine.filter(policy.to_be_filed()).exclude(DECIDED_AGAIN).values_list("id", flat=True))
+    if others:
+        estimates_refresh(shipment_ids=others)
+    return changed
 
 
 REGIME_BATCH = 2000
