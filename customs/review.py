@@ -527,6 +527,13 @@ def _decide(shipment_ids: list[int], *, with_choices: bool = True) -> tuple[pd.D
     verdict = policy.decide(frame, snap=snap, day_totals=day_totals, conveyance_totals=conveyance_totals, peers=peers)
     if not with_choices:
         return frame, verdict, (day_totals, conveyance_totals)
+    broker_choices_apply(frame, verdict, snap=snap, peers=peers)
+    return frame, verdict, (day_totals, conveyance_totals)
+
+
+def broker_choices_apply(frame: pd.DataFrame, verdict: pd.DataFrame, *, snap, peers) -> None:
+    """A stricter entry type the broker chose for a stored shipment replaces the policy's in `verdict` (and its estimates):
+    whatever decides a parcel again (a review, a later upload, a new regime) keeps the broker's choice."""
     overrides = entry_type_choices(frame["id"].tolist())
     chosen = [overrides[i] if overrides.get(i) in ALLOWED_ENTRY_TYPES[t] else t
               for i, t in zip(frame["id"].tolist(), verdict["entry_type"].tolist(), strict=True)]
@@ -538,7 +545,6 @@ def _decide(shipment_ids: list[int], *, with_choices: bool = True) -> tuple[pd.D
         verdict["reasons"] = [[policy.BROKER_CHOICE] if mine != plain else list(reasons)
                               for mine, plain, reasons in zip(chosen, law, verdict["reasons"], strict=True)]
         verdict["entry_type"], verdict["duty_estimate"], verdict["mpf_estimate"] = chosen, duty, mpf
-    return frame, verdict, (day_totals, conveyance_totals)
 
 
 def entry_type_choices(shipment_ids: list[int]) -> dict[int, str]:

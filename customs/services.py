@@ -27,13 +27,17 @@ STORED = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "c
 
 
 def _decide_stored(rows: list[dict]):
-    """Stored shipments decided now, counting the portal's totals: (frame, verdict, day totals, conveyance totals)."""
+    """Stored shipments decided now, counting the portal's totals and keeping the broker's choices of a stricter entry
+    type: (frame, verdict, day totals, conveyance totals)."""
     frame = pd.DataFrame.from_records(rows)
     frame["arrival_date"] = pd.to_datetime(frame["arrival_date"])
     frame["value_usd"] = frame["value_usd"].astype(float)
+    from customs.review import broker_choices_apply
+
     day_totals, conveyance_totals, _held = policy.totals_for(frame, include_rows=False)
-    verdict = policy.decide(frame, snap=policy.snapshot(), day_totals=day_totals, conveyance_totals=conveyance_totals,
-                            peers=policy.entry_peers(frame))
+    snap, peers = policy.snapshot(), policy.entry_peers(frame)
+    verdict = policy.decide(frame, snap=snap, day_totals=day_totals, conveyance_totals=conveyance_totals, peers=peers)
+    broker_choices_apply(frame, verdict, snap=snap, peers=peers)  # a stricter type the broker chose stays chosen
     return frame, verdict, day_totals, conveyance_totals
 
 

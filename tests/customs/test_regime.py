@@ -153,3 +153,20 @@ def test_a_pin_activated_in_the_admin_is_the_only_active_pin(client, operator_or
     assert list(RegimePin.objects.filter(active=True).values_list("note", flat=True)) == ["newer"]
     older.refresh_from_db()
     assert older.active is False  # kept in the history, no longer in force
+
+
+def test_a_stricter_entry_type_the_broker_chose_stays_chosen_when_the_regime_changes(
+        forwarder_org, broker_org, broker_user, operator_org, django_capture_on_commit_callbacks):
+    from customs import review
+    from customs.services import regime_pin_set
+    from shipments.models import Shipment
+    from tests.customs.test_estimates import ingest, row
+
+    ingest(forwarder_org, row("H1", "10.00"))  # arrives after the suspension: Type 11 by law
+    parcel = Shipment.objects.get(hawb="H1")
+    review.shipment_correct(shipment_id=parcel.pk, org=broker_org, user=broker_user, field="entry_type", value="01")
+    with django_capture_on_commit_callbacks(execute=True):
+        regime_pin_set(active=True, as_of=date(2026, 1, 5), note="training", user=broker_user)  # still suspended
+    parcel.refresh_from_db()
+    assert parcel.entry_type == "01"  # the broker's choice, not the law's 11
+    assert not parcel.events.filter(message__startswith="Entry decision changed from Type 01").exists()
