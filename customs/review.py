@@ -483,7 +483,7 @@ def shipment_correct(*, shipment_id: int, org: Organization, user, field: str, v
                     "type": new, "reason": policy.reason_text(reasons[-1])})
         else:
             new = _checked_value(shipment, CORRECTABLE[field], value)
-        old = getattr(shipment, field)
+        old, old_key = getattr(shipment, field), shipment.consignee_key
         if str(old) == str(new):
             raise ReviewError(_("That is already the value: nothing to correct."))
         changes = {field: new}
@@ -503,6 +503,13 @@ def shipment_correct(*, shipment_id: int, org: Organization, user, field: str, v
             affected += list(Shipment.objects.filter(status=S.RECEIVED, consignee_key__in=keys, arrival_date=shipment.arrival_date)
                              .exclude(pk=shipment.pk).values_list("id", flat=True))
         decisions_recompute(shipment_ids=affected)
+        if changes.get("consignee_key", shipment.consignee_key) != old_key:
+            # It left its entry: the parcels still to be filed there (approved ones too) share the fee without it.
+            left = list(Shipment.objects.filter(policy.to_be_filed(), forwarder_id=shipment.forwarder_id, consignee_key=old_key,
+                                                flight_number=shipment.flight_number, arrival_date=shipment.arrival_date)
+                        .values_list("id", flat=True))
+            if left:
+                estimates_refresh(shipment_ids=left)
     return change
 
 

@@ -392,3 +392,19 @@ def test_a_rejected_shipment_is_corrected_and_resubmitted_through_the_lifecycle_
     review.shipments_resubmit(forwarder=forwarder_org, user=owner, shipment_ids=[shipment.pk])
     steps = list(ShipmentEvent.objects.filter(shipment=shipment, dimension="customs").values_list("to_state", flat=True))
     assert steps == ["rejected", "received"]
+
+
+def test_a_parcel_moved_to_another_consignee_leaves_the_fee_to_the_approved_parcels_of_its_old_entry(
+        forwarder_org, owner, broker_user):
+    from decimal import Decimal
+
+    from shipments import lifecycle
+    from tests.customs.test_estimates import ingest, mpf, row
+
+    ingest(forwarder_org, row("H1", "10.00"), row("H2", "10.00"), row("H3", "10.00"))
+    lifecycle.shipments_approve(list(Shipment.objects.filter(hawb__in=["H1", "H2"]).values_list("id", flat=True)),
+                                actor=lifecycle.Actor.of(broker_user))
+    review.shipment_correct(shipment_id=Shipment.objects.get(hawb="H3").pk, org=forwarder_org, user=owner,
+                            field="consignee_name", value="Bea Lopez")  # another person: another entry
+    assert mpf("H3") == [Decimal("2.69")]
+    assert mpf("H1", "H2") == [Decimal("1.35"), Decimal("1.34")]
