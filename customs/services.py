@@ -85,6 +85,7 @@ def _shares_write(members: pd.DataFrame, stored: dict) -> int:
     changed = [Shipment(id=int(i), mpf_estimate_usd=None if kind == policy.ENTRY_86 else Decimal(cents) / 100)
                for i, kind, cents in zip(members["id"].tolist(), members["entry_type"].tolist(), shares.tolist(), strict=True)
                if stored[i] != (None if kind == policy.ENTRY_86 else Decimal(cents) / 100)]
+    changed.sort(key=lambda shipment: shipment.id)  # two refreshes of the same entries lock their rows in one order
     Shipment.objects.bulk_update(changed, ["mpf_estimate_usd"], batch_size=500)
     return len(changed)
 
@@ -140,7 +141,10 @@ def _decide_again(waiting, *, broker_text: str) -> int:
             return 0
         frame, verdict, day_totals, conveyance_totals = _decide_stored(rows)
         changed = _decisions_write(frame, verdict, day_totals, conveyance_totals, broker_text=broker_text)
-        estimates_refresh(shipment_ids=frame["id"].tolist())
+    # The other parcels of their entries are not locked here: their shares are computed again once this commits, not
+    # while these rows are locked (two re-decides holding rows of each other's entries would wait on each other).
+    ids = frame["id"].tolist()
+    transaction.on_commit(lambda: estimates_refresh(shipment_ids=ids))
     return changed
 
 
