@@ -23,7 +23,8 @@ from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 DECIDED_AGAIN = Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
 WITH_ACE = (CustomsStatus.FILED, CustomsStatus.ACCEPTED, CustomsStatus.ON_HOLD, CustomsStatus.RELEASED)
 STORED = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number", "entry_type",
-          "reasons", "forwarder_id", "broker_id", "status")
+          "reasons", "forwarder_id", "broker_id", "status", "duty_estimate_usd", "day_total_usd", "conveyance_total_usd")
+FIGURES = ("duty_estimate_usd", "day_total_usd", "conveyance_total_usd")  # what a re-decide updates where the decision stays
 
 
 def _decide_stored(rows: list[dict]):
@@ -149,11 +150,14 @@ def _decide_again(waiting, *, broker_text: str) -> int:
 
 
 def _decisions_write(frame, verdict, day_totals, conveyance_totals, *, broker_text: str) -> int:
-    """The decisions that changed, written with a note on each timeline and the broker told of approved ones."""
+    """The decisions that changed, written with a note on each timeline and the broker told of approved ones. Where the
+    decision stays, its figures are brought up to date quietly: the consignee's totals (a later upload added to them
+    without crossing a limit) and the duty estimate (a regime pinned to another day takes that day's rates)."""
     changed = [
         i for i in range(len(frame))
         if verdict["entry_type"].iat[i] != frame["entry_type"].iat[i] or verdict["reasons"].iat[i] != frame["reasons"].iat[i]
     ]
+    _figures_write(frame, verdict, day_totals, conveyance_totals, skip=set(changed))
     if not changed:
         return 0
     now = timezone.now()
@@ -181,6 +185,19 @@ def _decisions_write(frame, verdict, day_totals, conveyance_totals, *, broker_te
     if approved:
         shipments_notify(shipment_ids=approved, kind="redecided", audience="broker", text=broker_text)
     return len(changed)
+
+
+def _figures_write(frame, verdict, day_totals, conveyance_totals, *, skip: set[int]) -> None:
+    stale = []
+    for i in range(len(frame)):
+        if i in skip:
+            continue
+        now = {"duty_estimate_usd": policy.money(verdict["duty_estimate"].iat[i]),
+               "day_total_usd": Decimal(f"{float(day_totals[i]):.2f}"),
+               "conveyance_total_usd": Decimal(f"{float(conveyance_totals[i]):.2f}")}
+        if any(now[name] != (None if pd.isna(frame[name].iat[i]) else frame[name].iat[i]) for name in FIGURES):
+            stale.append(Shipment(id=int(frame["id"].iat[i]), **now))
+    Shipment.objects.bulk_update(stale, list(FIGURES), batch_size=500)
 
 
 def _with_ace_tell(filed) -> None:

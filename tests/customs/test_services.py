@@ -67,3 +67,12 @@ def test_a_parcel_that_joins_an_entry_whose_only_other_parcel_the_broker_rejecte
     ingest_rows(forwarder_org, row("H2", "10.00"), name="more.csv")  # still one entry: a rejected parcel is to be filed
     assert sum(mpf("H1", "H2")) == Decimal("2.69")
     assert mpf("H1", "H2") == [Decimal("1.35"), Decimal("1.34")]
+
+
+def test_a_later_parcel_that_leaves_the_decision_as_it_was_still_brings_the_consignees_totals_up_to_date(forwarder_org):
+    first = parcel(forwarder_org, "TT1", "300.00", day_total_usd=Decimal("300.00"), conveyance_total_usd=Decimal("300.00"))
+    parcel(forwarder_org, "TT2", "200.00", mawb="16012345686")  # a later upload, same flight: $500, still de minimis
+    assert decisions_refresh(keys={first.consignee_key}, days={DAY}) == 0  # no decision changed: no note, no message
+    first.refresh_from_db()
+    assert (first.entry_type, first.day_total_usd, first.conveyance_total_usd) == ("86", Decimal("500.00"), Decimal("500.00"))
+    assert not first.events.filter(message__contains="Entry decision changed").exists()
