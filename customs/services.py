@@ -106,8 +106,8 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
     # Parcels still to be filed that are not decided again (rejected by the broker, or by ACE) share their entry's fee too:
     # a parcel that joined or left their entry (this upload, a cancellation) changes their share, even with none waiting.
     others = list(mine.filter(policy.to_be_filed()).exclude(DECIDED_AGAIN).values_list("id", flat=True))
-    if others:
-        estimates_refresh(shipment_ids=others)
+    if others:  # after the commit, as _decide_again's: never while the caller's rows are locked
+        transaction.on_commit(lambda: estimates_refresh(shipment_ids=others))
     return changed
 
 

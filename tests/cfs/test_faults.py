@@ -29,10 +29,7 @@ def test_a_worker_killed_mid_hand_off_is_replaced_and_every_parcel_is_handed_off
     carrier = Carrier.objects.create(cfs=cfs_org, code="slow", name="Slow", tracking_pattern="")
     lines = ["hawb,carrier,tracking"] + [f"{p.hawb},slow,SLOW{n:08d}" for n, p in enumerate(parcels)]
     first = worker_with()
-    batch = handoff_batch_create(cfs=cfs_org, user=cfs_user, content="\n".join(lines).encode())
-    from cfs.tasks import handoff_batch_task
-
-    handoff_batch_task.delay(batch.pk)
+    batch = handoff_batch_create(cfs=cfs_org, user=cfs_user, content="\n".join(lines).encode())  # queues its one message
     wait_for(lambda: Handoff.objects.filter(carrier=carrier).count() >= 40, timeout=120, interval=0.05,
              what="the batch to be under way")
     os.killpg(first.proc.pid, signal.SIGKILL)
