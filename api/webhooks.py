@@ -564,16 +564,20 @@ def _public_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_a
     raise error
 
 
-class _PublicHTTPConnection(http.client.HTTPConnection):
+class _Public:
+    """An http.client connection that connects through _public_connection."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._create_connection = _public_connection
 
 
-class _PublicHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._create_connection = _public_connection
+class _PublicHTTPConnection(_Public, http.client.HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_Public, http.client.HTTPSConnection):
+    pass
 
 
 def _proxied(request) -> bool:

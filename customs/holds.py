@@ -17,12 +17,11 @@ from shipments import lifecycle
 from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 
 S = CustomsStatus
-HOLDABLE = (S.FILED, S.ACCEPTED, S.ON_HOLD, S.RELEASED)  # what a hold may be placed on (lifecycle.md)
 
 
 def holdable(shipment_ids: list[int]) -> list[int]:
     """The shipments a hold may be placed on: filed and not yet handed off or closed (not cancelled, seized...)."""
-    return list(Shipment.objects.filter(pk__in=shipment_ids, status__in=HOLDABLE).values_list("id", flat=True))
+    return list(Shipment.objects.filter(pk__in=shipment_ids, status__in=lifecycle.WITH_ACE).values_list("id", flat=True))
 
 
 def open_holds_recount(shipment_ids: list[int]) -> None:

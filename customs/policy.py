@@ -411,20 +411,10 @@ def portal_totals(keys: pd.Series, days: pd.Series) -> tuple[dict, dict]:
     flight_sum: dict[tuple, float] = {}
     if not key_list or not day_list:
         return day_sum, flight_sum
-    if connection.vendor == "postgresql":
-        table = Shipment._meta.db_table  # the model's own name, not input
-        query = (f"SELECT consignee_key, arrival_date, flight_number, SUM(value_usd) FROM {table} "  # noqa: S608
-                 "WHERE consignee_key = ANY(string_to_array(%s, ',')) AND arrival_date = ANY(%s) AND status <> %s "
-                 "GROUP BY consignee_key, arrival_date, flight_number")
-        with connection.cursor() as cursor:
-            cursor.execute(query, [",".join(key_list), day_list, CustomsStatus.CANCELLED])  # keys are hex: no commas
-            found = cursor.fetchall()
-    else:
-        found = []
-        live = Shipment.objects.exclude(status=CustomsStatus.CANCELLED).order_by()
-        for start in range(0, len(key_list), 500):
-            found += list(live.filter(consignee_key__in=key_list[start:start + 500], arrival_date__in=day_list)
-                          .values_list("consignee_key", "arrival_date", "flight_number").annotate(total=Sum("value_usd")))
+    found = []
+    live = Shipment.objects.exclude(status=CustomsStatus.CANCELLED).filter(arrival_date__in=day_list).order_by()
+    for part in of_consignees(live, key_list):
+        found += list(part.values_list("consignee_key", "arrival_date", "flight_number").annotate(total=Sum("value_usd")))
     for key, day, flight, value in found:
         cents = int((Decimal(value) * 100).to_integral_value())
         day_sum[(key, day)] = day_sum.get((key, day), 0) + cents

@@ -21,7 +21,6 @@ from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 # ACE are decided again: waiting for review, or approved and not yet in an entry (the broker is told: the entry will go
 # as the law now says). Parcels already with ACE keep their entry; their timeline and their broker are told.
 DECIDED_AGAIN = Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
-WITH_ACE = (CustomsStatus.FILED, CustomsStatus.ACCEPTED, CustomsStatus.ON_HOLD, CustomsStatus.RELEASED)
 STORED = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number", "entry_type",
           "reasons", "forwarder_id", "broker_id", "status", "duty_estimate_usd", "day_total_usd", "conveyance_total_usd")
 FIGURES = ("duty_estimate_usd", "day_total_usd", "conveyance_total_usd")  # what a re-decide updates where the decision stays
@@ -100,7 +99,7 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
     waiting = mine.filter(DECIDED_AGAIN)
     if skip_upload is not None:
         waiting = waiting.exclude(upload_id=skip_upload)
-    _with_ace_tell(mine.filter(status__in=WITH_ACE, entry_type="86"))
+    _with_ace_tell(mine.filter(status__in=lifecycle.WITH_ACE, entry_type="86"))
     changed = _decide_again(waiting, broker_text=_("decided again after your approval (the consignee's total for the day "
                                                    "changed): check them before they are filed"))
     # Parcels still to be filed that are not decided again (rejected by the broker, or by ACE) share their entry's fee too:

@@ -56,6 +56,7 @@ CUSTODY_MOVES: dict[str, frozenset[str]] = {
 
 # Custody is per MAWB until breakdown: these moves apply to a manifest and every HAWB still with it.
 MANIFEST_CUSTODY = (C.AWAITING_ARRIVAL, C.AT_TERMINAL, C.TRANSFER_AUTHORIZED, C.IN_TRANSIT, C.AT_CFS)
+WITH_ACE = (S.FILED, S.ACCEPTED, S.ON_HOLD, S.RELEASED)  # an entry ACE has: it may hold it; its decision stays
 CHUNK = 5000
 EVENT_COLUMNS = ("shipment", "dimension", "from_state", "to_state", "actor", "user", "organization", "at", "message", "data")
 

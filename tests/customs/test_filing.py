@@ -16,16 +16,6 @@ from tests.shipments.conftest import sample
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ace(settings):
-    """A simulator that releases everything at once, unless a test sets rates."""
-    settings.ACE_DELAY_SECONDS = 0
-    settings.ACE_HOLD_RATE = 0
-    settings.ACE_EXAM_RATE = 0
-    settings.ACE_REJECT_RATE = 0
-    settings.ACE_RATE_LIMIT_PER_HOUR = 0
-    return settings
-
 
 def ingest(forwarder, name):
     upload = upload_create(forwarder=forwarder, user=None, file=ContentFile(sample(name)), name=name, queue=False)

@@ -8,7 +8,6 @@ from customs.ace.adapter import Notice
 from customs.models import Hold
 from shipments.models import Shipment
 from tests.customs.test_filing import filed_sample
-from tests.customs.test_review import ace  # noqa: F401 - the ace fixture is used by name
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +24,7 @@ class ScriptedAce:
 
 
 @pytest.fixture
-def released(ace, forwarder_org, broker_user, broker_org):  # noqa: F811 - the fixture above
+def released(ace, forwarder_org, broker_user, broker_org):
     """One released parcel and its entry number, filed through the simulator."""
     shipments = filed_sample(forwarder_org, broker_user, broker_org)
     parcel = shipments.select_related("entry").filter(status="released").first()

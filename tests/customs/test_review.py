@@ -20,16 +20,6 @@ pytestmark = pytest.mark.django_db
 BEFORE_CHANGES = date(2025, 3, 1)  # de minimis still open to every origin
 
 
-@pytest.fixture
-def ace(settings):
-    """A simulator that accepts and releases at once (no holds, exams or random rejections)."""
-    settings.ACE_DELAY_SECONDS = 0
-    settings.ACE_HOLD_RATE = 0
-    settings.ACE_EXAM_RATE = 0
-    settings.ACE_REJECT_RATE = 0
-    settings.ACE_RATE_LIMIT_PER_HOUR = 0
-    return settings
-
 
 def person(name="Ana Lopez", street="4377 Maple Dr", zip_code="90210") -> dict:
     """Consignee fields with the key the policy derives from them."""

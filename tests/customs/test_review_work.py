@@ -11,7 +11,7 @@ from customs import review
 from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
 from shipments.models import Shipment, ShipmentEvent
 from tests.customs.test_filing import file_everything, ingest
-from tests.customs.test_review import ace, waiting  # noqa: F401 - the ace fixture is used by name
+from tests.customs.test_review import waiting  # noqa: F401 - the waiting fixture is used by name
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def approve(shipments, broker_org, broker_user):
 
 
 @pytest.fixture
-def rejected_by_ace(ace, forwarder_org, broker_org, broker_user):  # noqa: F811
+def rejected_by_ace(ace, forwarder_org, broker_org, broker_user):
     """A November 2026 arrival wrongly decided as Type 86, approved and filed: ACE rejects it with 181."""
     shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
     one = shipments.first()

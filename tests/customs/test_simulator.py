@@ -16,15 +16,6 @@ from tests.customs.test_filing import approve_all, file_everything, filed_sample
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ace(settings):
-    settings.ACE_DELAY_SECONDS = 0
-    settings.ACE_HOLD_RATE = 0
-    settings.ACE_EXAM_RATE = 0
-    settings.ACE_REJECT_RATE = 0
-    settings.ACE_RATE_LIMIT_PER_HOUR = 0
-    return settings
-
 
 # --- The regime pin ------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from customs import filing, review
 from customs.models import Entry, Hold, HoldAction, InfoRequest
 from shipments.models import Shipment, ShipmentEvent
 from tests.customs.test_filing import file_everything, ingest
-from tests.customs.test_review import ace, waiting  # noqa: F401 - the ace fixture is used by name
+from tests.customs.test_review import waiting  # noqa: F401 - the waiting fixture is used by name
 from tests.factories import OrganizationFactory, UserFactory, manifest_for, member, shipment_for
 
 pytestmark = pytest.mark.django_db
