@@ -21,7 +21,9 @@
 
   // Each scan (ended by Enter, or the Enter button) is taken from the field at once and the field emptied, so that a
   // fast second scan cannot mix with the first; htmx queues the requests on the form (hx-sync) and sends the pending
-  // HAWB as the previous answer left it.
+  // HAWB as the previous answer left it. The target is the form's hx-target, found when the request leaves the queue:
+  // a target given here would be the #scan-state of the moment of the scan, which the answers before it replace, and
+  // htmx drops an answer whose target has left the page.
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (!form.matches("[data-scan-form]") || !window.htmx) return;
@@ -29,7 +31,7 @@
     var input = scanInput();
     var code = input.value;
     input.value = "";
-    window.htmx.ajax("POST", form.action, { source: form, target: "#scan-state", swap: "outerHTML", values: { code: code } });
+    window.htmx.ajax("POST", form.action, { source: form, values: { code: code } });
   });
 
   // Each answer swaps in a new #scan-state; cue it once.

@@ -3,14 +3,17 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from cfs.models import Carrier, Handoff
 from shipments.models import Shipment
 from tests.browser.conftest import TABLET, log_in, screenshot
-from tests.cfs.conftest import hold, mawb_at, parcel, release
+from tests.cfs.conftest import broken_down, hold, mawb_at, parcel, release
 from tests.factories import PASSWORD, OrganizationFactory, UserFactory, member
+
+User = get_user_model()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -112,3 +115,29 @@ def test_a_cfs_operator_on_a_tablet_takes_a_mawb_from_the_terminal_to_hand_off(l
     page.get_by_test_id("manifest-UPS").click()
     expect(page.get_by_test_id("handoff-manifest").locator("svg.barcode")).to_have_count(2)
     screenshot(page, "cfs-handoff-manifest-tablet")
+
+
+def test_scans_made_while_the_network_is_slow_are_each_answered_in_turn(lax, new_page):
+    """A scanner is faster than a warehouse's Wi-Fi: scans made while an answer is on its way wait for it, and each
+    is sent with, and answered on, the screen the previous answer left (no hand-off lost, none put on the wrong parcel)."""
+    broken_down(lax.cfs, User.objects.get(username="cfs-operator"), lax)
+    page = new_page(viewport=TABLET)
+    log_in(page, "cfs-operator", PASSWORD)
+    page.goto("/cfs/scan/")
+    page.get_by_test_id("carrier-ups").click()
+    held = []
+    page.route("**/cfs/scan/", lambda route: held.append(route) if route.request.method == "POST" and not held
+               else route.continue_())
+
+    scanner(page, "H0001")  # held on its way: the three scans after it wait in the page's queue
+    scanner(page, UPS_1)
+    scanner(page, "H0002")
+    scanner(page, UPS_2)
+    page.wait_for_timeout(300)
+    held[0].continue_()
+
+    feedback = page.get_by_test_id("scan-feedback")
+    expect(feedback).to_contain_text(f"HAWB H0002 handed off to UPS, tracking number {UPS_2}")
+    expect(page.get_by_test_id("scan-count")).to_have_text("2")
+    expect(page.get_by_test_id("scan-input")).to_be_focused()
+    assert dict(Handoff.objects.values_list("shipment__hawb", "tracking_number")) == {"H0001": UPS_1, "H0002": UPS_2}
