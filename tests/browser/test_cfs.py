@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from cfs.models import Carrier, Handoff
 from shipments.models import Shipment
 from tests.browser.conftest import TABLET, log_in, screenshot
-from tests.cfs.conftest import broken_down, hold, mawb_at, parcel, release
+from tests.cfs.conftest import broken_down, collect, hold, mawb_at, parcel, release
 from tests.factories import PASSWORD, OrganizationFactory, UserFactory, member
 
 User = get_user_model()
@@ -141,3 +141,17 @@ def test_scans_made_while_the_network_is_slow_are_each_answered_in_turn(lax, new
     expect(page.get_by_test_id("scan-count")).to_have_text("2")
     expect(page.get_by_test_id("scan-input")).to_be_focused()
     assert dict(Handoff.objects.values_list("shipment__hawb", "tracking_number")) == {"H0001": UPS_1, "H0002": UPS_2}
+
+
+def test_an_operator_counting_pieces_off_the_truck_types_the_count_without_reaching_for_the_mouse(lax, new_page):
+    collect(lax.cfs, User.objects.get(username="cfs-operator"), lax)
+    page = new_page(viewport=TABLET)
+    log_in(page, "cfs-operator", PASSWORD)
+    page.goto(f"/cfs/mawb/{lax.pk}/")
+    expect(page.get_by_test_id("mawb-custody")).to_have_text("In transit to CFS")
+
+    expect(page.locator("#id_pieces_received")).to_be_focused()
+    page.keyboard.type("3")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("mawb-custody")).to_have_text("At CFS")
+    expect(page.get_by_test_id("pieces-received")).to_contain_text("3")
