@@ -79,6 +79,8 @@ class ManifestDetailSerializer(ManifestSerializer):
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, upload):
+        if upload.is_finished:  # the upload's own count: the cache's progress may be gone, or one phase behind
+            return {"phase": "done", "done": upload.rows_valid, "total": upload.rows_valid or None}
         state = self.context.get("progress") or {}
         phase = state.get("phase", "done" if upload.is_finished else "queued")
         return {"phase": phase, "done": int(state.get(f"{phase}_done", 0) or 0), "total": phase_total(state, phase) or None}

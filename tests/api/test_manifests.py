@@ -65,6 +65,15 @@ def test_the_owner_uploads_a_file_polls_it_and_reads_the_same_report_as_validate
     assert report == expected
 
 
+def test_a_finished_upload_counts_its_stored_rows_as_its_progress_when_polled_as_when_retried(api, owner_key, upload):
+    created = upload(owner_key, HTTP_IDEMPOTENCY_KEY="order-2026-11-28-001").json()
+    polled = api(owner_key).get(created["url"]).json()
+    retried = upload(owner_key, HTTP_IDEMPOTENCY_KEY="order-2026-11-28-001").json()
+    stored = polled["rows_valid"]
+    assert polled["state"] == "done" and stored > 0
+    assert polled["progress"] == retried["progress"] == {"phase": "done", "done": stored, "total": stored}
+
+
 def test_json_rows_give_the_same_report_as_the_same_rows_in_a_csv_file(api, owner_key, upload_rows):
     rows = [full_row(0), full_row(1, consignee_zip="210"), full_row(2, pieces="0", consignee_email=""), full_row(3, value=12.5)]
     rows[3]["pieces"] = 2  # numbers are welcome
