@@ -109,6 +109,13 @@ class UploadRowError(models.Model):
         return f"row {self.row}: {self.codes}"
 
 
+def mawb_display(number) -> str:
+    """A MAWB as printed on the air waybill: the airline's 3-digit prefix, a dash, the 8-digit serial. Anything that is
+    not 11 digits (a number as written in a failed row) is shown as it is."""
+    number = "" if number is None else str(number)
+    return f"{number[:3]}-{number[3:]}" if len(number) == 11 and number.isdigit() else number
+
+
 class Manifest(models.Model):
     """A master air waybill: one consolidation on one flight, and its custody until breakdown."""
 
@@ -139,7 +146,7 @@ class Manifest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.mawb[:3]}-{self.mawb[3:]}"
+        return mawb_display(self.mawb)
 
     @property
     def mawb_display(self):

@@ -202,9 +202,12 @@ def shipment_list(request):
         shipments = shipments.filter(status=filters["status"])
     if filters.get("entry_type") in EntryType.values:
         shipments = shipments.filter(entry_type=filters["entry_type"])
-    for name in ("upload", "manifest"):
+    scopes = {"upload": access.uploads_for(request.org), "manifest": access.manifests_for(request.org)}
+    narrowed = {}  # the upload or MAWB the list is narrowed to, named above the list with a way out
+    for name, visible in scopes.items():
         if (number := id_or_none(filters.get(name))) is not None:
             shipments = shipments.filter(**{f"{name}_id": number})
+            narrowed[name] = visible.filter(pk=number).first()
     if request.GET.get("export") in ("csv", "xlsx"):  # the filtered list as a file, streamed (dashboards/exports.py)
         from dashboards.exports import shipments_export
 
@@ -213,7 +216,7 @@ def shipment_list(request):
     page = CappedPaginator(shipments.order_by("-arrival_date", "mawb", "hawb"), 50).get_page(request.GET.get("page"))
     return render(request, "shipments/shipment_list.html", {
         "page": page, "q": q, "filters": filters, "statuses": CustomsStatus.choices, "entry_types": EntryType.choices,
-        "query": request.GET.urlencode(),
+        "query": request.GET.urlencode(), "narrowed": narrowed,
     })
 
 

@@ -182,6 +182,39 @@ def test_the_shipment_list_finds_a_parcel_by_hawb_or_mawb(client, owner, upload_
     assert "SM00000002" in page and "SM00000060" not in page
 
 
+def test_the_shipment_list_shows_mawbs_as_printed_on_the_air_waybill(client, owner, upload_file):
+    client.force_login(owner)
+    uploaded(client, upload_file)
+    page = client.get("/shipments/?q=SM00000002").content.decode()
+    assert '<td class="mono">160-38747531</td>' in page
+
+
+def test_a_list_narrowed_to_an_upload_names_the_upload_and_leads_back_to_every_shipment(client, owner, colleague, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file)
+    client.force_login(colleague)
+    page = client.get(f"/shipments/?upload={upload.pk}&status=received").content.decode()
+    assert "From the upload sample_small.csv: 35 shipments accepted" in page
+    assert 'href="?status=received" title="Show every upload"' in page  # the other filters stay
+
+
+def test_a_list_narrowed_to_a_mawb_names_it(client, owner, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file)
+    manifest = Shipment.objects.filter(upload=upload).first().manifest
+    page = client.get(f"/shipments/?manifest={manifest.pk}").content.decode()
+    assert f"MAWB {manifest.mawb[:3]}-{manifest.mawb[3:]}" in page and 'title="Show every MAWB"' in page
+
+
+def test_an_outsider_narrowing_to_another_forwarders_upload_learns_nothing_of_it(client, owner, outsider, upload_file):
+    client.force_login(owner)
+    upload = uploaded(client, upload_file)
+    client.force_login(outsider)
+    page = client.get(f"/shipments/?upload={upload.pk}").content.decode()
+    assert "From an upload you cannot see" in page and "sample_small.csv" not in page
+    assert "0 shipments" in page
+
+
 def test_the_shipment_list_counts_up_to_a_cap_and_then_says_more_than(client, owner, upload_file, monkeypatch):
     from calista.paging import CappedPaginator
 
