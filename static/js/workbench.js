@@ -29,10 +29,23 @@
     });
   }
 
+  // Forms whose buttons do different things (approve, reject, cancel): <form data-explicit-submit>. Enter in a field or
+  // on a checkbox would submit with the first button (approve); here it submits nothing, the broker chooses the button.
+  function wireExplicitSubmit(root) {
+    root.querySelectorAll("form[data-explicit-submit]").forEach(function (form) {
+      if (form.dataset.wired) return;
+      form.dataset.wired = "1";
+      form.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" && e.target.tagName === "INPUT") e.preventDefault();
+      });
+    });
+  }
+
   // calista.js announces every page load and htmx swap (the shipment page loads its panels with htmx).
   document.addEventListener("calista:init", function (e) {
     var root = (e.detail && e.detail.root) || document;
     wireCorrections(root);
     wireConfirm(root);
+    wireExplicitSubmit(root);
   });
 })();

@@ -102,3 +102,28 @@ def test_the_broker_reviews_approves_a_mawb_files_and_corrects_an_ace_rejection(
     panel = page.get_by_test_id("customs-panel").inner_text()
     assert "Accepted by ACE" in panel and "Rejected by ACE" in panel
     screenshot(page, "broker-refiled-accepted")
+
+
+def test_enter_in_the_queues_reason_field_approves_nothing_the_broker_chooses_the_action(page):
+    call_command("seed_demo", "--orgs-only", "--quiet")
+    ingest(Organization.objects.get(slug="demo-forwarder-1"), "sample_chinese_gb18030.csv")
+    first, second = Shipment.objects.filter(mawb=MAWB).order_by("hawb")[:2]
+    log_in(page, "broker", DEMO_PASSWORD)
+    page.goto("/customs/queue/")
+
+    # The reason typed, then Enter (as at the end of any text): nothing moves.
+    page.get_by_test_id(f"row-{first.hawb}").get_by_role("checkbox").check()
+    page.get_by_test_id("reason").fill("Commercial invoice missing")
+    page.get_by_test_id("reason").press("Enter")
+    # A box ticked with the keyboard, then Enter on it: nothing moves either.
+    box = page.get_by_test_id(f"row-{second.hawb}").get_by_role("checkbox")
+    box.press("Space")
+    box.press("Enter")
+    page.wait_for_timeout(500)  # a submission would have left by now
+    assert (status_of(first), status_of(second)) == ("received", "received")
+
+    # The button chosen acts: both are sent back with the reason.
+    with page.expect_navigation():
+        page.get_by_test_id("reject-selected").click()
+    assert "2 shipments rejected." in page.content()
+    assert (status_of(first), status_of(second)) == ("rejected", "rejected")
