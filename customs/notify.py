@@ -31,8 +31,10 @@ def organization_notify(*, organization_id: int, kind: str, message: str, url: s
 
 
 @in_english
-def shipments_notify(*, shipment_ids, kind: str, text: str, audience: str = "forwarder") -> None:
-    """Tell each forwarder (or broker) about its own shipments in this set: one message per MAWB group."""
+def shipments_notify(*, shipment_ids, kind: str, text: str, audience: str = "forwarder", url: str = "") -> None:
+    """Tell each forwarder (or broker) about its own shipments in this set: one message per MAWB group.
+
+    `url`: the page where the work waits; by default the shipments of the first MAWB."""
     column = "forwarder_id" if audience == "forwarder" else "broker_id"
     groups: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for org_id, mawb in Shipment.objects.filter(pk__in=list(shipment_ids)).values_list(column, "mawb"):
@@ -42,7 +44,7 @@ def shipments_notify(*, shipment_ids, kind: str, text: str, audience: str = "for
         count = sum(mawbs.values())
         listed = ", ".join(f"{m[:3]}-{m[3:]}" for m in sorted(mawbs)[:5]) + ("…" if len(mawbs) > 5 else "")
         message = _("%(count)s shipment(s) %(what)s (MAWB %(mawbs)s)") % {"count": count, "what": text, "mawbs": listed}
-        organization_notify(organization_id=org_id, kind=kind, message=message, url=f"/shipments/?q={sorted(mawbs)[0]}")
+        organization_notify(organization_id=org_id, kind=kind, message=message, url=url or f"/shipments/?q={sorted(mawbs)[0]}")
 
 
 def ace_rejections_notify(*, entry_ids: list[int]) -> None:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from itertools import groupby
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,7 +149,10 @@ def _holds_place(code: str, pairs: list, known: AceCode | None, text: str, data:
     if known and known.effect == Effect.EXAM:
         at_cfs = list(Shipment.objects.filter(pk__in=ids, custody=Custody.BROKEN_DOWN).values_list("id", flat=True))
         lifecycle.shipments_to_exam(at_cfs, message=text, data=data)
-    shipments_notify(shipment_ids=ids, kind="hold", text=_("put on hold by %(agency)s") % {"agency": agency or "CBP"})
+    held = _("put on hold by %(agency)s") % {"agency": agency or "CBP"}
+    shipments_notify(shipment_ids=ids, kind="hold", text=held)
+    # The broker answers the agency (or sees the exam through): the hold is its work, on its holds page.
+    shipments_notify(shipment_ids=ids, kind="hold", text=held, audience="broker", url=reverse("customs:holds"))
 
 
 def _holds_remove(pairs: list, text: str, data: dict) -> None:

@@ -3,6 +3,7 @@ returns to where it stood when the hold came (lifecycle.md: "returns to where th
 
 import pytest
 
+from accounts.models import Notification
 from customs.ace import inbox
 from customs.ace.adapter import Notice
 from customs.models import Hold
@@ -80,3 +81,13 @@ def test_a_hold_notice_for_a_cancelled_parcel_places_no_hold(monkeypatch, releas
     Shipment.objects.filter(pk=parcel.pk).update(status="cancelled")
     tell(monkeypatch, Notice(code="FH", raw="FH", entry=entry))
     assert state(parcel) == ("cancelled", 0, 0)
+
+
+def test_a_hold_rings_the_bell_of_the_broker_who_answers_the_agency_and_of_the_forwarder(monkeypatch, released, broker_user,
+                                                                                      owner, other_broker_user):
+    parcel, entry = released
+    tell(monkeypatch, Notice(code="FH", raw="FH", entry=entry))
+    to_broker = Notification.objects.get(user=broker_user, kind="hold")
+    assert "put on hold by FDA" in to_broker.message and to_broker.url == "/customs/holds/"  # where the broker works it
+    assert "put on hold by FDA" in Notification.objects.get(user=owner, kind="hold").message
+    assert not Notification.objects.filter(user=other_broker_user).exists()
