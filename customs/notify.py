@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Notification
@@ -49,5 +50,6 @@ def shipments_notify(*, shipment_ids, kind: str, text: str, audience: str = "for
 
 def ace_rejections_notify(*, entry_ids: list[int]) -> None:
     ids = Shipment.objects.filter(entry_id__in=entry_ids).values_list("id", flat=True)
-    shipments_notify(shipment_ids=ids, kind="ace_rejected", text=_("rejected by ACE: correct and re-file"), audience="broker")
+    shipments_notify(shipment_ids=ids, kind="ace_rejected", text=_("rejected by ACE: correct and re-file"), audience="broker",
+                     url=reverse("customs:rejections"))
 

@@ -87,6 +87,19 @@ def test_type_86_after_the_suspension_is_rejected_by_ace_with_code_181(ace, forw
     assert event.data["codes"] == ["181"] and "de minimis is suspended" in event.message
 
 
+def test_an_ace_rejection_tells_the_broker_and_leads_to_its_rejections_page(ace, forwarder_org, broker_user, broker_org):
+    from accounts.models import Notification
+
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    one = shipments.first()
+    Shipment.objects.filter(pk=one.pk).update(entry_type="86", reasons=["DM_ELIGIBLE"])
+    approve_all(shipments.filter(pk=one.pk), broker_user)
+    file_everything(broker_org)
+    note = Notification.objects.get(user=broker_user, kind="ace_rejected")
+    assert "1 shipment(s) rejected by ACE" in note.message
+    assert note.url == "/customs/rejections/"  # where it is corrected and re-filed, not the MAWB's hundreds of parcels
+
+
 def test_a_hold_is_recorded_with_its_agency_and_ends_in_release(ace, forwarder_org, broker_user, broker_org):
     ace.ACE_HOLD_RATE = 1.0
     ace.ACE_SEIZE_RATE = 0.0
