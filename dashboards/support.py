@@ -83,6 +83,9 @@ class SearchResult:
 INDEXED, SCANNED = 1, 2
 
 
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
 def _lookups(query: str) -> list[tuple[str, Q, int]]:
     """What the query may be, each as a condition on a shipment (and how costly): only the kinds its shape allows."""
     compact = scan_normalize(query)  # capitals and digits, as numbers are stored
@@ -108,9 +111,12 @@ def _lookups(query: str) -> list[tuple[str, Q, int]]:
     words = query.split()
     if "@" in query or (letters and len(words) == 1 and len(query.strip()) >= 3):  # any part: "campbell80", "@example.org"
         conditions.append((_("e-mail"), Q(ContainsIgnoringCase(F("consignee_email"), Value(like_pattern(query.strip())))), SCANNED))
-    if letters and not digits and "@" not in query and any(len(word) >= 3 for word in words):
+    # A name's words are parted by spaces, commas, semicolons or slashes ("Lopez, Ana", as tickets write it, is "lopez ana"),
+    # and a typographic apostrophe is the typewriter's that manifests use ("O’Brien" finds O'Brien).
+    names = [word for word in re.split(r"[\s,;/]+", query.translate(APOSTROPHES)) if word]
+    if letters and not digits and "@" not in query and any(len(word) >= 3 for word in names):
         condition = Q()
-        for word in words:  # every word, in any order and without accents: "lopez ana" finds Ana López, "pena" Peña
+        for word in names:  # every word, in any order and without accents: "lopez ana" finds Ana López, "pena" Peña
             condition &= Q(ContainsIgnoringCase(Fold(F("consignee_name")), Fold(Value(like_pattern(word)))))
         conditions.append((_("consignee name"), condition, INDEXED))
     return conditions

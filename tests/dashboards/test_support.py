@@ -100,6 +100,14 @@ def test_a_consignee_is_found_without_the_accents_of_the_name(world, support_use
     assert found(org, "jose munoz") == ["A4"]  # stored as José Muñoz
 
 
+def test_a_consignee_written_last_name_first_or_with_another_apostrophe_is_found(world, support_user):
+    org = support_user.membership.organization
+    Shipment.objects.filter(hawb="A3").update(consignee_name="Ji-woo O'Brien")
+    assert found(org, "Lopez, Ana") == ["A1", "B1", "C1"]  # as a ticket or a CRM writes it
+    assert found(org, "o’brien") == ["A3"]  # the typographic apostrophe a Mac or phone types
+    assert found(org, "O'Brien; Ji-woo") == ["A3"]
+
+
 def test_a_phone_number_is_found_however_it_is_written(world, support_user):
     org = support_user.membership.organization
     assert found(org, "310-555-0101") == ["A1"]  # stored as (310) 555-0101
