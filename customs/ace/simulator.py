@@ -3,7 +3,7 @@
 - `transmit`: an immediate reply per entry (as ABI's SX): accepted, or rejected with error codes
   for what it can detect (Type 86 where the law no longer allows de minimis: 181 suspended,
   110 excluded origin; bad HTS E01; missing consignee E02), plus a share of rejections for
-  data that does not match the air manifest (E04). The law it judges by is that of the arrival
+  bills not yet on the air manifest (E04; filed again, they are accepted). The law it judges by is that of the arrival
   date, or, when the operator pinned a regime, the law of the pinned day: the simulator stands in
   for CBP in training, where the pin is the law of the exercise (`follows_regime_pin`; a real
   connection never does this).
@@ -48,8 +48,9 @@ def draw(hawb: str, salt: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def _errors(payload: dict, *, regime: date | None = None) -> list[str]:
-    """What ACE refuses in this entry; `regime`: judge de minimis by the law of that day instead of the arrival date."""
+def _errors(payload: dict, *, regime: date | None = None, matched: frozenset[str] = frozenset()) -> list[str]:
+    """What ACE refuses in this entry; `regime`: judge de minimis by the law of that day instead of the arrival date;
+    `matched`: HAWBs ACE has received before (see `_received_before`)."""
     codes: list[str] = []
     for bill in payload["bills"]:
         arrival = regime or date.fromisoformat(bill["arrival"])
@@ -64,9 +65,24 @@ def _errors(payload: dict, *, regime: date | None = None) -> list[str]:
         consignee = bill.get("consignee", {})
         if not consignee.get("name") or not consignee.get("address1"):
             codes.append("E02")
-    if not codes and draw(payload["bills"][0]["hawb"], "reject") < settings.ACE_REJECT_RATE:
+    first = payload["bills"][0]["hawb"]
+    if not codes and first not in matched and draw(first, "reject") < settings.ACE_REJECT_RATE:
         codes.append("E04")
     return sorted(set(codes))
+
+
+def _received_before(payloads: list[dict]) -> frozenset[str]:
+    """The HAWBs (first bills) of these entries that ACE already received in an earlier entry.
+
+    E04 stands for a bill the airline had not yet put on its air manifest when the entry came: by the time the broker
+    files it again, the manifest has it. Drawn from the HAWB alone, it came back on every re-filing, and the broker,
+    who cannot change what ACE compared, could only cancel the parcel."""
+    drawn = [p["bills"][0]["hawb"] for p in payloads if draw(p["bills"][0]["hawb"], "reject") < settings.ACE_REJECT_RATE]
+    if not drawn:
+        return frozenset()
+    numbers = [p["entry"] for p in payloads]
+    return frozenset(SimulatorEntry.objects.filter(payload__bills__0__hawb__in=drawn).exclude(number__in=numbers)
+                     .values_list("payload__bills__0__hawb", flat=True))
 
 
 def _raw_reply(entry: str, accepted: bool, codes: list[str]) -> str:
@@ -84,6 +100,7 @@ class Simulator(AceAdapter):
         now = timezone.now()
         regime = pinned_regime() if self.follows_regime_pin else None
         known = {e.number: e for e in SimulatorEntry.objects.filter(number__in=[p["entry"] for p in payloads])}
+        matched = _received_before(payloads)
         replies, fresh, again, accepted = [], [], [], []
         for payload in payloads:
             number, attempt = payload["entry"], payload.get("attempt", 1)
@@ -92,7 +109,7 @@ class Simulator(AceAdapter):
                 replies.append(Reply(entry=number, accepted=False, codes=["E03"], raw=_raw_reply(number, False, ["E03"]),
                                      attempt=attempt))
                 continue
-            codes = _errors(payload, regime=regime)
+            codes = _errors(payload, regime=regime, matched=matched)
             reply = Reply(entry=number, accepted=not codes, codes=codes, raw=_raw_reply(number, not codes, codes), attempt=attempt)
             memory = {"accepted": reply.accepted, "codes": codes, "raw": reply.raw, "attempt": attempt}
             if earlier is None:

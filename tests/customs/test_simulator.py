@@ -133,3 +133,24 @@ def test_the_broker_and_the_station_see_that_a_parcel_waits_for_its_exam(ace, cl
 
     cfs_services.manifest_breakdown(cfs=cfs_org, user=cfs_user, manifest_id=parcel.manifest_id)  # now at the exam station
     assert "Waiting for the exam" not in client.get("/cfs/held/").content.decode()
+
+
+# --- Data that does not match the air manifest (E04) ---------------------------------------------
+
+
+def test_a_bill_ace_could_not_match_to_the_air_manifest_is_accepted_when_the_broker_files_it_again(
+        ace, forwarder_org, broker_user, broker_org, django_capture_on_commit_callbacks):
+    from customs import review
+
+    ace.ACE_REJECT_RATE = 1.0  # every first transmission: the airline's manifest does not have the bill yet
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    file_everything(broker_org)
+    rejected = list(shipments.filter(status="ace_rejected").values_list("id", flat=True))
+    assert len(rejected) == shipments.count()
+    assert {tuple(Shipment.objects.get(pk=i).events.get(to_state="ace_rejected").data["codes"]) for i in rejected} == {("E04",)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=rejected)
+    file_everything(broker_org)
+    assert set(shipments.values_list("status", flat=True)) == {"released"}  # not E04 again, for ever
