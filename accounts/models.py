@@ -70,6 +70,8 @@ class Organization(models.Model):
             errors["filer_code"] = _("A broker needs its ACE filer code.")
         if self.default_broker_id and self.kind != self.Kind.FORWARDER:
             errors["default_broker"] = _("Only a forwarder has a default broker.")
+        if self.kind == self.Kind.FORWARDER and not self.default_broker_id:
+            errors["default_broker"] = _("A forwarder needs the customs broker who reviews and files its shipments.")
         if errors:
             raise ValidationError(errors)
 

@@ -31,6 +31,14 @@ def test_only_a_forwarder_has_a_default_broker(broker_org):
     assert "default_broker" in caught.value.message_dict
 
 
+def test_a_forwarder_needs_the_broker_who_reviews_its_shipments(broker_org):
+    # Without one, every parcel it uploads waits for a review no broker can see.
+    with pytest.raises(ValidationError) as caught:
+        Organization(slug="x", name="X", kind="forwarder").full_clean()
+    assert "default_broker" in caught.value.message_dict
+    Organization(slug="x", name="X", kind="forwarder", default_broker=broker_org).full_clean()
+
+
 def test_a_broker_needs_its_filer_code():
     with pytest.raises(ValidationError) as caught:
         Organization(slug="x", name="X", kind="broker").full_clean()
