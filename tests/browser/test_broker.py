@@ -3,9 +3,11 @@ file, and correct a Type 86 that ACE rejected (181) to Type 11, re-file it and s
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organization
+from customs.models import Hold
 from shipments.models import Shipment
 from tests.browser.conftest import log_in, screenshot
 from tests.customs.test_filing import ingest
@@ -127,3 +129,29 @@ def test_enter_in_the_queues_reason_field_approves_nothing_the_broker_chooses_th
         page.get_by_test_id("reject-selected").click()
     assert "2 shipments rejected." in page.content()
     assert (status_of(first), status_of(second)) == ("rejected", "rejected")
+
+
+def test_a_holds_outcome_is_recorded_only_when_the_broker_chooses_it(page):
+    call_command("seed_demo", "--orgs-only", "--quiet")
+    ingest(Organization.objects.get(slug="demo-forwarder-1"), "sample_chinese_gb18030.csv")
+    held = Shipment.objects.filter(mawb=MAWB).order_by("hawb").first()
+    Shipment.objects.filter(pk=held.pk).update(status="released", open_holds=1)  # CBP held it after release
+    hold = Hold.objects.create(shipment=held, agency="FDA", code="FH", placed_at=timezone.now())
+    log_in(page, "broker", DEMO_PASSWORD)
+    page.goto("/customs/holds/")
+    card = page.get_by_test_id(f"hold-{held.hawb}")
+
+    # What was done, typed in the outcome's note by mistake, then Enter: the hold stays open.
+    note = card.get_by_placeholder("Note (optional)")
+    note.fill("Called FDA, waiting for their answer")
+    note.press("Enter")
+    page.wait_for_timeout(500)  # a submission would have left by now
+    hold.refresh_from_db()
+    assert hold.removed_at is None and status_of(held) == "released"
+
+    # The outcome chosen: recorded.
+    card.get_by_test_id("hold-outcome").select_option("released")
+    with page.expect_navigation():
+        card.get_by_role("button", name="Record outcome").click()
+    hold.refresh_from_db()
+    assert (hold.outcome, hold.removed_at is not None) == ("released", True)
