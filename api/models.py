@@ -116,6 +116,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
         constraints = [models.UniqueConstraint(fields=["endpoint", "event_key"], name="unique_delivery_per_endpoint_event")]
         indexes = [models.Index(fields=["state", "next_attempt_at"]), models.Index(fields=["endpoint", "created_at"])]
 

@@ -17,7 +17,7 @@ from shipments import lifecycle
 from shipments.models import ShipmentEvent, Upload
 from tests.api.conftest import Receiver
 from tests.cfs.conftest import hold, mawb_at, parcel, release
-from tests.factories import manifest_for, shipment_for
+from tests.factories import UserFactory, manifest_for, member, shipment_for
 from tests.shipments.manifests import manifest_bytes
 
 pytestmark = pytest.mark.django_db
@@ -450,3 +450,9 @@ def test_a_name_that_resolves_to_a_public_address_when_checked_and_a_private_one
     dispatch()
     attempt = WebhookAttempt.objects.get()
     assert receiver.requests == [] and attempt.status_code is None, attempt.error
+
+
+def test_the_admin_names_webhook_deliveries_in_good_english(client, operator_org):
+    client.force_login(member(UserFactory(username="root", is_staff=True, is_superuser=True), operator_org, "admin"))
+    page = client.get("/admin/").content.decode()
+    assert "Webhook deliveries" in page and "deliverys" not in page
