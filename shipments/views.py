@@ -98,7 +98,7 @@ def upload_detail(request, pk):
         row.explained = [
             {"code": e["code"], "column": headers.get(e["column"], e["column"]),
              "help": BY_NAME[e["column"]].label if e["column"] in BY_NAME else "",
-             "message": message_for(e["code"]), "value": cells.get(headers.get(e["column"]), "")}
+             "message": message_for(e["code"]), "fix": CODES[e["code"]].fix, "value": cells.get(headers.get(e["column"]), "")}
             for e in row.errors
         ]
     entry_types = upload.summary.get("entry_types", {})

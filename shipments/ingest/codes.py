@@ -35,7 +35,8 @@ CODES: dict[str, Code] = {
              _("Split the file into smaller files and upload each.")),
         Code("R_REQUIRED", "row", _("A value is required."), _("Fill in the value.")),
         Code("R_MAWB_FORMAT", "row", _("The MAWB must be 11 digits (dashes and spaces are allowed)."),
-             _("Copy the MAWB number from the air waybill, e.g. 160-12345675.")),
+             _("Copy the MAWB number from the air waybill, e.g. 160-12345675. Excel drops leading zeros (016…, 001…): "
+               "keep the dash or format the column as text.")),
         Code("R_MAWB_CHECK_DIGIT", "row", _("The MAWB's last digit does not match its check digit."),
              _("A digit is probably mistyped: check the MAWB against the air waybill.")),
         Code("R_HAWB_FORMAT", "row", _("The HAWB must be 1 to 12 letters or digits, without spaces or symbols."),
@@ -57,7 +58,9 @@ CODES: dict[str, Code] = {
              _("Use two-letter codes such as CN, HK, VN, US.")),
         Code("R_STATE", "row", _("Not a US state code (the 50 states, DC or PR)."), _("Use the two-letter postal code, e.g. CA, NY.")),
         Code("R_ZIP", "row", _("The ZIP code must be 5 digits or ZIP+4."), _("Write ZIP codes like 90210 or 90210-1234.")),
-        Code("R_HTS_FORMAT", "row", _("The HTS code must have 10 digits."), _("Use the full 10-digit US HTS code, e.g. 3926.90.9985.")),
+        Code("R_HTS_FORMAT", "row", _("The HTS code must have 10 digits."),
+             _("Use the full 10-digit US HTS code, e.g. 3926.90.9985. Excel drops the leading zero of chapters 01 to 09: "
+               "keep the dots or format the column as text.")),
         Code("R_DESCRIPTION_VAGUE", "row", _("The description is too vague for CBP (e.g. 'gift', 'parts', 'goods')."),
              _("Say what the item is: 'silicone phone case', not 'accessories'.")),
         Code("R_NON_LATIN", "row", _("Contains characters ACE cannot take (Chinese or other non-Latin text)."),

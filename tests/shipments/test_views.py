@@ -30,6 +30,24 @@ def test_a_forwarder_uploads_a_file_and_sees_the_result(client, owner, upload_fi
     assert Shipment.objects.filter(upload=upload).count() == 35
 
 
+def test_a_mawb_whose_leading_zero_excel_dropped_is_explained_with_the_way_to_keep_it(client, owner, upload_file):
+    from openpyxl import Workbook
+
+    from tests.shipments.manifests import ALL_COLUMNS, full_row
+
+    sheet = (book := Workbook()).active
+    sheet.append(list(ALL_COLUMNS))
+    row = full_row(0)
+    sheet.append([1612345675 if name == "mawb" else row[name] for name in ALL_COLUMNS])  # 016-12345675 typed as a number
+    data = io.BytesIO()
+    book.save(data)
+    client.force_login(owner)
+    upload = uploaded(client, upload_file, "manifest.xlsx", data=data.getvalue())
+    page = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert "R_MAWB_FORMAT" in page and "«1612345675»" in page
+    assert "Excel drops leading zeros (016…, 001…): keep the dash or format the column as text." in page
+
+
 def test_the_errors_can_be_filtered_by_code(client, owner, upload_file):
     client.force_login(owner)
     upload = uploaded(client, upload_file)
