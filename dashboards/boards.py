@@ -6,6 +6,10 @@ Counts by status and custody, throughput, times to release and to hand-off and r
 are sums over the summary tables (dashboards/tallies.py, at most about a minute old); open holds,
 the general-order risk and the open MAWBs are counted live, each over a small indexed set.
 
+A period's shipments are its arrivals: those whose flight landed in it, and those due in it that have not landed yet
+(tallies.arriving_since). "Arrived" on a day counts the parcels whose flight landed that day (`arrived_on`, as ACE's
+arrival notice says), never the day the manifest scheduled, and never a flight that has not landed.
+
 Every number has a `BoardFilter` behind it, and `shipments_filter` lists the shipments it counts,
 so a number links to its list (which is live, where the number may be a minute behind).
 """
@@ -29,7 +33,7 @@ from accounts import access
 from cfs.queues import GENERAL_ORDER_DAYS, GENERAL_ORDER_WARNING_DAY, general_order_due
 from customs.ace.explain import explain
 from dashboards.models import FlowTally, StatusTally
-from dashboards.tallies import tallies_as_of
+from dashboards.tallies import arriving_since, tallies_as_of
 from shipments.models import Custody, CustomsStatus, ShipmentEvent
 
 PERIODS = {"today": (1, _("Today")), "7d": (7, _("7 days")), "30d": (30, _("30 days"))}
@@ -69,8 +73,9 @@ class BoardFilter:
     """Which shipments a number counts, as query parameters of the list behind it."""
 
     airport: str = ""
-    arrived_from: date | None = None
-    arrived_to: date | None = None  # included
+    arriving_from: date | None = None  # the board's period: landed from this day on, or due from it and not landed yet
+    arrived_from: date | None = None  # the flight landed on this day or later …
+    arrived_to: date | None = None  # … and on this day or earlier (not landed yet: never "arrived")
     status: str = ""
     custody: str = ""
     general_order: str = ""  # "warning" (day 10 or later) or "overdue" (day 15 passed)
@@ -97,6 +102,7 @@ class BoardFilter:
 
         return cls(
             airport=one_of("airport", airports()),
+            arriving_from=day("arriving_from"),
             arrived_from=day("arrived_from"),
             arrived_to=day("arrived_to"),
             status=one_of("status", CustomsStatus.values),
@@ -139,10 +145,12 @@ def shipments_filter(*, org, criteria: BoardFilter, today: date | None = None) -
     shipments = access.shipments_for(org)
     if criteria.airport:
         shipments = shipments.filter(destination_airport=criteria.airport)
+    if criteria.arriving_from:
+        shipments = shipments.filter(arriving_since(criteria.arriving_from))
     if criteria.arrived_from:
-        shipments = shipments.filter(arrival_date__gte=criteria.arrived_from)
+        shipments = shipments.filter(arrived_on__gte=criteria.arrived_from)
     if criteria.arrived_to:
-        shipments = shipments.filter(arrival_date__lte=criteria.arrived_to)
+        shipments = shipments.filter(arrived_on__lte=criteria.arrived_to)
     if criteria.status:
         shipments = shipments.filter(status=criteria.status)
     if criteria.custody:
@@ -280,8 +288,9 @@ def _durations(flows: QuerySet, since: date, airport: str) -> list[Duration]:
 
 
 def _days(statuses: QuerySet, flows: QuerySet, *, chart_since: date, today: date, airport: str) -> list[dict]:
-    arrived = dict(statuses.filter(arrival_date__gte=chart_since, arrival_date__lte=today).order_by()
-                   .values_list("arrival_date").annotate(n=Sum("count")))
+    # Arrived: by the day the flight landed (a late flight on the day it came, a flight not landed yet on none).
+    arrived = dict(statuses.filter(arrived_on__gte=chart_since, arrived_on__lte=today).order_by()
+                   .values_list("arrived_on").annotate(n=Sum("count")))
     moved = {(day, metric): n for day, metric, n in flows.filter(day__gte=chart_since, metric__in=[
         FlowTally.Metric.RELEASED, FlowTally.Metric.HANDED_OFF]).order_by().values_list("day", "metric").annotate(n=Sum("count"))}
     days = []
@@ -349,9 +358,9 @@ def board_read(*, org, airport: str = "", period: str = DEFAULT_PERIOD, today: d
     chart_since = min(since, today - timedelta(days=CHART_DAYS - 1))
     statuses = _scoped(StatusTally, org, airport)
     flows = _scoped(FlowTally, org, airport)
-    window = statuses.filter(arrival_date__gte=since)
+    window = statuses.filter(arriving_since(since))
     by_status, by_custody = _counts(window, "status"), _counts(window, "custody")
-    arrived = BoardFilter(airport=airport, arrived_from=since)
+    in_period = BoardFilter(airport=airport, arriving_from=since)
     rejections = (flows.filter(day__gte=since, metric=FlowTally.Metric.REJECTED).order_by().values_list("code")
                   .annotate(n=Sum("count")).order_by("-n", "code"))
     rejected = list(rejections)
@@ -360,10 +369,10 @@ def board_read(*, org, airport: str = "", period: str = DEFAULT_PERIOD, today: d
     mawbs, mawbs_total = _mawbs(org, airport)
     board = Board(
         airport=airport, period=period, since=since, today=today, as_of=tallies_as_of(),
-        total=Figure("total", _("Shipments"), window.aggregate(n=Sum("count"))["n"] or 0, arrived.url()),
-        statuses=[Figure(value, label, by_status.get(value, 0), replace(arrived, status=value).url())
+        total=Figure("total", _("Shipments"), window.aggregate(n=Sum("count"))["n"] or 0, in_period.url()),
+        statuses=[Figure(value, label, by_status.get(value, 0), replace(in_period, status=value).url())
                   for value, label in CustomsStatus.choices],
-        custodies=[Figure(value, label, by_custody.get(value, 0), replace(arrived, custody=value).url())
+        custodies=[Figure(value, label, by_custody.get(value, 0), replace(in_period, custody=value).url())
                    for value, label in Custody.choices],
         days=_days(statuses, flows, chart_since=chart_since, today=today, airport=airport),
         holds=holds, holds_total=holds_total, hold_ages=[(key, label) for key, label, *_rest in HOLD_AGES],

@@ -41,6 +41,7 @@ def _shipment_columns() -> list[tuple[str, str]]:
     return [
         ("hawb", _("HAWB")), ("mawb", _("MAWB")), ("forwarder__name", _("Forwarder")), ("origin_airport", _("Origin")),
         ("destination_airport", _("Destination")), ("flight_number", _("Flight")), ("arrival_date", _("Arrival date")),
+        ("arrived_on", _("Landed on")),
         ("consignee_name", _("Consignee")), ("consignee_city", _("City")), ("consignee_state", pgettext("US state", "State")),
         ("consignee_zip", _("ZIP code")), ("consignee_phone", _("Phone")), ("consignee_email", _("E-mail")),
         ("description", _("Description")), ("hts_code", _("HTS code")), ("country_of_origin", _("Country of origin")),

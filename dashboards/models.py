@@ -29,20 +29,25 @@ class Tenancy(models.Model):
 
 
 class StatusTally(Tenancy):
-    """How many shipments arriving on a day are in each pair of customs status and custody (recent arrivals only)."""
+    """How many shipments of a flight's day are in each pair of customs status and custody (recent arrivals only).
+
+    The day is the scheduled one (`arrival_date`) and the one the flight landed (`arrived_on`, empty while it has not),
+    as the shipments have them: the boards count arrivals by the day they landed (dashboards/tallies.py).
+    """
 
     arrival_date = models.DateField()
+    arrived_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16)
     custody = models.CharField(max_length=24)
     count = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["arrival_date", "airport", "forwarder_org", "broker_org", "cfs_org", "status",
-                                                       "custody"], name="unique_status_tally")]
+        constraints = [models.UniqueConstraint(fields=["arrival_date", "arrived_on", "airport", "forwarder_org", "broker_org", "cfs_org",
+                                                       "status", "custody"], name="unique_status_tally")]
         indexes = [models.Index(fields=["arrival_date", "airport"])]
 
     def __str__(self):
-        return f"{self.arrival_date} {self.airport} {self.status}/{self.custody}: {self.count}"
+        return f"{self.arrived_on or self.arrival_date} {self.airport} {self.status}/{self.custody}: {self.count}"
 
 
 class FlowTally(Tenancy):

@@ -508,11 +508,14 @@ def _hold_next_step(hold, shipment: Shipment, context: _Context, *, default: str
 
 def _summary(shipment: Shipment, situation: Situation) -> str:
     """The status summary to paste into an answer to a customer."""
+    flight = {"hawb": shipment.hawb, "mawb": shipment.manifest.mawb_display, "consignee": shipment.consignee_name,
+              "flight": shipment.flight_number, "origin": shipment.origin_airport, "destination": shipment.destination_airport,
+              "day": _day(shipment.arrived_on or shipment.arrival_date)}
     lines = [
-        _("HAWB %(hawb)s (MAWB %(mawb)s) for %(consignee)s, flight %(flight)s %(origin)s → %(destination)s, arriving %(day)s.") % {
-            "hawb": shipment.hawb, "mawb": shipment.manifest.mawb_display, "consignee": shipment.consignee_name,
-            "flight": shipment.flight_number, "origin": shipment.origin_airport, "destination": shipment.destination_airport,
-            "day": _day(shipment.arrival_date)},
+        # The day the flight landed once it has (it may differ from the manifest's), the scheduled day until then.
+        (_("HAWB %(hawb)s (MAWB %(mawb)s) for %(consignee)s, flight %(flight)s %(origin)s → %(destination)s, landed %(day)s.")
+         if shipment.arrived_on else
+         _("HAWB %(hawb)s (MAWB %(mawb)s) for %(consignee)s, flight %(flight)s %(origin)s → %(destination)s, arriving %(day)s.")) % flight,
         _("Customs: %(status)s. Custody: %(custody)s.") % {"status": situation.status_label, "custody": situation.custody_label},
         *situation.sentences,
     ]

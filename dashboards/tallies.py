@@ -3,8 +3,9 @@
 Counting a million shipments by status, or working out a median time to release, on every
 board request is too slow; these small tables make it a sum over a few thousand rows:
 
-- `StatusTally`: how many shipments arriving on a day are in each (customs status, custody), for the
-  arrivals from STATUS_DAYS days ago on. Recomputed whole at every run.
+- `StatusTally`: how many shipments of a flight's day (scheduled, and landed) are in each (customs status, custody),
+  for the arrivals from STATUS_DAYS days ago on (`arriving_since`). Recomputed whole at every run, so a flight that
+  lands, or an arrival notice read late that names an earlier landing day, reaches the board at the next run.
 - `FlowTally`: per day, the releases (by time from arrival), the hand-offs (by time from release)
   and the ACE rejections (by code).
 
@@ -28,7 +29,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock
 
 from django.db import connections, transaction
-from django.db.models import BigIntegerField, Count, F, FloatField, Func, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import BigIntegerField, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, Floor, Greatest, Ln, Round, TruncDate
 from django.utils import timezone
@@ -97,11 +98,18 @@ def _tenancy(prefix: str = "") -> dict:
 TENANCY = ("airport", "forwarder_org", "broker_org", "cfs_org")
 
 
+def arriving_since(day: date) -> Q:
+    """The arrivals from `day` on: parcels whose flight landed that day or later, and those not landed yet that are due
+    that day or later (upcoming flights). A flight counts from the day it landed, early or late, not from its schedule.
+    Shipments and status tallies have the same two columns: the condition reads either."""
+    return Q(arrived_on__gte=day) | Q(arrived_on__isnull=True, arrival_date__gte=day)
+
+
 def status_rows(*, since: date) -> QuerySet:
-    """Shipments per arrival day, airport, tenancy and (status, custody), for the arrivals from `since` on."""
-    return (Shipment.objects.filter(arrival_date__gte=since).order_by()
+    """Shipments per scheduled and landing day, airport, tenancy and (status, custody), for the arrivals from `since` on."""
+    return (Shipment.objects.filter(arriving_since(since)).order_by()
             .annotate(**_tenancy())
-            .values(*TENANCY, "arrival_date", "status", "custody")
+            .values(*TENANCY, "arrival_date", "arrived_on", "status", "custody")
             .annotate(count=Count("id")))
 
 

@@ -156,7 +156,8 @@ def board_list(request):
 def _chips(criteria: boards.BoardFilter) -> list[str]:
     """The filter in words, for the list's title."""
     labels = {
-        "airport": _("airport %(value)s"), "arrived_from": _("arriving from %(value)s"), "arrived_to": _("arriving until %(value)s"),
+        "airport": _("airport %(value)s"), "arriving_from": _("arriving from %(value)s"),
+        "arrived_from": _("landed from %(value)s"), "arrived_to": _("landed until %(value)s"),
         "status": _("status %(value)s"), "custody": _("custody %(value)s"), "general_order": _("general order: %(value)s"),
         "hold_agency": _("open %(value)s hold"), "hold_age": _("hold waiting %(value)s"), "event": "%(value)s",
         "event_from": _("from %(value)s"), "event_to": _("until %(value)s"), "code": _("ACE code %(value)s"),
@@ -185,9 +186,10 @@ def mawb_list(request):
     if export in exports.FORMATS:
         labels = dict(Custody.choices)
         rows = ([m.mawb_display, m.forwarder.name, m.origin_airport, m.destination_airport, m.flight_number, m.arrival_date,
-                 str(labels.get(m.custody, m.custody)), m.shipments_count] for m in manifests.iterator(chunk_size=exports.CHUNK))
-        header = [_("MAWB"), _("Forwarder"), _("Origin"), _("Destination"), _("Flight"), _("Arrival date"), _("Custody"),
-                  pgettext("number of shipments", "Shipments")]
+                 m.arrived_on, str(labels.get(m.custody, m.custody)), m.shipments_count]
+                for m in manifests.iterator(chunk_size=exports.CHUNK))
+        header = [_("MAWB"), _("Forwarder"), _("Origin"), _("Destination"), _("Flight"), _("Arrival date"), _("Landed on"),
+                  _("Custody"), pgettext("number of shipments", "Shipments")]
         return exports.rows_export(header=header, rows=rows, file_format=export, filename="calista-open-mawbs")
     page = Paginator(manifests, LIST_PAGE).get_page(request.GET.get("page"))
     return render(request, "dashboards/mawb_list.html", {

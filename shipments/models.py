@@ -245,6 +245,10 @@ class Shipment(models.Model):
             models.Index(fields=["arrived_on", "destination_airport"], name="shipment_go_watch",
                          condition=~models.Q(status__in=["released", "seized"])
                          & ~models.Q(custody__in=["awaiting_arrival", "handed_off"])),
+            # The boards' arrivals by the day the flight landed (dashboards/boards.py: the list behind "Arrived" on a day,
+            # and the landed part of a period): only parcels that landed, so an ingest (new parcels await arrival) adds none.
+            models.Index(fields=["arrived_on", "destination_airport"], name="shipment_landed",
+                         condition=models.Q(arrived_on__isnull=False)),
         ]
 
     def __str__(self):

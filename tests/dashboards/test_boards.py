@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dashboards import boards
 from dashboards.boards import BoardFilter
+from dashboards.tallies import tallies_refresh
 from tests.dashboards.conftest import ROLES, visible
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +129,57 @@ def test_throughput_per_day_counts_arrivals_releases_and_hand_offs(world, owner)
     assert sum(d["handed_off"] for d in board.days) == 1
     assert len(board.days) == 7 and board.chart["labels"][-1] == today.strftime("%m-%d")
     assert [s["key"] for s in board.chart["series"]] == ["arrived", "released", "handed_off"]
+
+
+@pytest.fixture
+def flights(forwarder_org):
+    """Forwarder A's flights of the last days, as ACE's arrival notices left them: {HAWB: (scheduled, landed) days ago}."""
+    from tests.factories import manifest_for, shipment_for
+
+    today = timezone.localdate()
+    made = {
+        ("16012345675", ("LATE1", "LATE2")): (3, 2),  # a day late
+        ("16012345686", ("EARLY",)): (1, 2),  # a day early
+        ("16012345690", ("ONTIME",)): (4, 4),
+        ("16012345701", ("DUE1", "DUE2", "DUE3")): (0, None),  # due today, not landed yet
+        ("16012345712", ("OVERDUE",)): (1, None),  # due yesterday, not landed yet
+        ("16012345723", ("EDGE",)): (8, 6),  # two days late: due before the week, landed in it
+    }
+    for (mawb, hawbs), (scheduled, landed) in made.items():
+        custody = "awaiting_arrival" if landed is None else "at_terminal"
+        manifest = manifest_for(forwarder_org, mawb=mawb, arrival_date=today - timedelta(days=scheduled), custody=custody,
+                                arrived_on=None if landed is None else today - timedelta(days=landed))
+        for hawb in hawbs:
+            shipment_for(manifest, hawb=hawb, custody=custody)
+    tallies_refresh()
+    return made
+
+
+def test_arrivals_are_counted_on_the_day_the_flight_landed_and_a_flight_not_landed_has_not_arrived(flights, owner, client):
+    today = timezone.localdate()
+    board = boards.board_read(org=owner.membership.organization, period="7d")
+    assert {(today - d["day"]).days: d["arrived"] for d in board.days if d["arrived"]} == {2: 3, 4: 1, 6: 1}
+    assert board.chart["series"][0]["values"] == [d["arrived"] for d in board.days]
+    client.force_login(owner)
+    listed = {(today - d["day"]).days: sorted(s.hawb for s in client.get(d["arrived_url"]).context["page"])
+              for d in board.days if d["arrived"]}
+    assert listed == {2: ["EARLY", "LATE1", "LATE2"], 4: ["ONTIME"], 6: ["EDGE"]}
+    page = client.get(board.days[-3]["arrived_url"])
+    assert page.context["chips"] == [f"landed from {today - timedelta(days=2)}", f"landed until {today - timedelta(days=2)}"]
+    html = page.content.decode()  # the list says when each flight landed, and when it was due where that differs
+    assert f"landed {today - timedelta(days=2)} (scheduled {today - timedelta(days=3)})" in html
+
+
+def test_a_periods_shipments_are_those_landed_in_it_and_those_due_in_it_not_landed_yet(flights, owner, client):
+    week = boards.board_read(org=owner.membership.organization, period="7d")
+    assert week.total.count == 9 and by(week.custodies) == {"at_terminal": 5, "awaiting_arrival": 4}
+    assert week.total.count == sum(d["arrived"] for d in week.days) + by(week.custodies)["awaiting_arrival"]
+    today = boards.board_read(org=owner.membership.organization, period="today")
+    assert today.total.count == 3 and by(today.custodies) == {"awaiting_arrival": 3}  # nothing landed today; DUE1-3 are due
+    client.force_login(owner)
+    for figure in [week.total, today.total, *week.custodies]:
+        assert client.get(figure.url).context["page"].paginator.count == figure.count, figure.key
+    assert client.get(today.total.url).context["chips"] == [f"arriving from {timezone.localdate()}"]
 
 
 # --- Every role sees its own slice ------------------------------------------------------------------------------

@@ -89,12 +89,33 @@ def test_the_open_mawbs_export_too(world, owner, client):
     assert header[0] == "MAWB" and sorted(row[0] for row in rows) == ["160-12345675", "160-12345686", "160-12345690", "160-12345701"]
 
 
+def test_an_export_says_the_day_each_flight_landed_beside_the_day_it_was_due(world, owner, outsider, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    late = world["A13"].shipment.manifest  # due five days ago; ACE's notice said it landed four days ago
+    late.shipments.update(arrived_on=today - timedelta(days=4))
+    type(late).objects.filter(pk=late.pk).update(arrived_on=today - timedelta(days=4))
+    client.force_login(owner)
+    header, *rows = csv_rows(client.get(BoardFilter(airport="LAX").url() + "&export=csv"))
+    days = {row[0]: (row[header.index("Arrival date")], row[header.index("Landed on")]) for row in rows}
+    assert days["A13"] == (str(today - timedelta(days=5)), str(today - timedelta(days=4)))
+    assert days["A1"] == (str(today), str(today))
+    header, *rows = csv_rows(client.get("/boards/mawbs/", {"export": "csv"}))
+    assert {row[0]: row[header.index("Landed on")] for row in rows}["160-12345686"] == str(today - timedelta(days=4))
+    client.force_login(outsider)
+    header, *rows = csv_rows(client.get("/boards/list/?export=csv"))
+    assert {row[header.index("Landed on")] for row in rows} == {""}  # B's flight has not landed
+
+
 def test_a_us_state_is_not_called_a_status_in_chinese(world, owner, client):
     client.force_login(owner)
     header, *_rows = csv_rows(client.get(BoardFilter(airport="LAX").url() + "&export=csv", HTTP_ACCEPT_LANGUAGE="zh-hans"))
     with translation.override("zh-hans"):
-        assert header[7] == gettext("Consignee") != "Consignee"  # the file speaks Chinese
-        assert header[9] == pgettext("US state", "State") and header[9] != gettext("State")
+        assert header[8] == gettext("Consignee") != "Consignee"  # the file speaks Chinese
+        assert header[10] == pgettext("US state", "State") and header[10] != gettext("State")
 
 
 def test_the_open_mawbs_count_their_shipments_in_words_of_their_own(world, owner, client):

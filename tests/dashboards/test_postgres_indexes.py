@@ -70,3 +70,12 @@ def test_the_general_order_watch_uses_its_partial_index_on_the_actual_arrival(wo
 def test_the_daily_flows_read_recent_events_through_their_partial_index(world):
     for queryset in tallies.flow_rows(since=timezone.localdate() - timedelta(days=1)):
         assert "event_flow_at" in plan(queryset)
+
+
+def test_the_arrivals_of_a_day_and_the_landed_part_of_a_period_read_the_index_of_landed_parcels(world, support_user):
+    from dashboards.boards import BoardFilter, shipments_filter
+
+    day = timezone.localdate()
+    org = support_user.membership.organization
+    assert "shipment_landed" in plan(shipments_filter(org=org, criteria=BoardFilter(arrived_from=day, arrived_to=day)).values("id"))
+    assert "shipment_landed" in plan(shipments_filter(org=org, criteria=BoardFilter(arriving_from=day)).values("id"))

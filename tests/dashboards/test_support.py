@@ -334,6 +334,18 @@ def test_the_status_summary_is_offered_in_english_and_chinese(held):
     assert support.status_summary(shipment=held, language="en") == english
 
 
+def test_the_summary_says_the_day_the_flight_landed_or_the_day_it_is_due(world):
+    landed, due = world["A4"].shipment, world["B1"].shipment
+    type(landed).objects.filter(manifest=landed.manifest).update(arrived_on=landed.arrival_date + timedelta(days=1))
+    landed.refresh_from_db()
+
+    def summary(shipment):
+        return support.shipment_story(shipment=shipment, language="en").summaries[0]["text"]
+
+    assert f"landed {landed.arrival_date + timedelta(days=1)}." in summary(landed)
+    assert f"arriving {due.arrival_date}." in summary(due)
+
+
 def test_released_and_handed_off_parcels_say_the_carrier_acts(world):
     story = support.shipment_story(shipment=world["A4"].shipment, language="en")
     assert story.situation.who_key == "carrier"

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
 from django.utils import timezone
 
 from cfs.queues import WATCHED
@@ -99,8 +100,31 @@ def test_status_tallies_keep_only_recent_arrivals(forwarder_org):
     today = timezone.localdate()
     shipment_for(manifest_for(forwarder_org, arrival_date=today - timedelta(days=tallies.STATUS_DAYS + 1)), hawb="OLD")
     shipment_for(manifest_for(forwarder_org, mawb="16012345686", arrival_date=today + timedelta(days=2)), hawb="NEXT")
+    late = manifest_for(forwarder_org, mawb="16012345690", arrival_date=today - timedelta(days=tallies.STATUS_DAYS + 2),
+                        custody="at_terminal", arrived_on=today - timedelta(days=tallies.STATUS_DAYS))
+    shipment_for(late, hawb="LATE", custody="at_terminal")  # due long ago, landed recently: a recent arrival
     tallies.tallies_refresh()
-    assert list(StatusTally.objects.values_list("arrival_date", "count")) == [(today + timedelta(days=2), 1)]
+    assert sorted(StatusTally.objects.values_list("arrival_date", "arrived_on", "count")) == [
+        (late.arrival_date, late.arrived_on, 1), (today + timedelta(days=2), None, 1)]
+
+
+def test_a_flight_that_lands_is_counted_at_the_next_refresh_on_the_day_its_arrival_notice_names(forwarder_org, owner):
+    from shipments import lifecycle
+
+    today = timezone.localdate()
+    manifest = manifest_for(forwarder_org, arrival_date=today - timedelta(days=3))  # due three days ago, not landed
+    shipment_for(manifest, hawb="L1")
+    tallies.tallies_refresh()
+
+    def arrived_by_day():
+        board = boards.board_read(org=owner.membership.organization, period="7d")
+        return {d["day"]: d["arrived"] for d in board.days if d["arrived"]}
+
+    assert arrived_by_day() == {}
+    lifecycle.manifests_arrived([manifest.pk], on=today - timedelta(days=1))  # read today, from a backlog: landed yesterday
+    assert arrived_by_day() == {}  # the tallies are a minute behind
+    tallies.tallies_refresh()
+    assert arrived_by_day() == {today - timedelta(days=1): 1}
 
 
 def test_the_percentile_of_a_histogram_is_the_mean_of_the_band_holding_its_rank():
@@ -113,5 +137,7 @@ def test_the_percentile_of_a_histogram_is_the_mean_of_the_band_holding_its_rank(
 def test_the_indexes_the_boards_rely_on_match_the_conditions_they_serve():
     go_watch = next(i for i in Shipment._meta.indexes if i.name == "shipment_go_watch")
     assert go_watch.condition == WATCHED  # the general-order watch of cfs.queues, exactly, or PostgreSQL will not use it
+    landed = next(i for i in Shipment._meta.indexes if i.name == "shipment_landed")
+    assert landed.condition == Q(arrived_on__isnull=False) and landed.fields[0] == "arrived_on"  # as arriving_since asks
     flow = next(i for i in ShipmentEvent._meta.indexes if i.name == "event_flow_at")
     assert flow.condition.children[0][1] == list(tallies.FLOW_STATES)
