@@ -580,28 +580,27 @@ class _PublicHTTPSConnection(_Public, http.client.HTTPSConnection):
     pass
 
 
-def _proxied(request) -> bool:
-    return request.has_proxy() or bool(getattr(request, "_tunnel_host", None))
-
-
 class _PublicHTTPHandler(urllib.request.HTTPHandler):
     def http_open(self, req):
-        return self.do_open(http.client.HTTPConnection if _proxied(req) else _PublicHTTPConnection, req)
+        return self.do_open(_PublicHTTPConnection, req)
 
 
 class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req):
-        if _proxied(req):
-            return super().https_open(req)
         return self.do_open(_PublicHTTPSConnection, req, context=self._context)
 
 
 def _opener():
-    """No redirects; and, unless private addresses are allowed (tests, a private network), connections only to the
-    public addresses checked when connecting (a proxy, if the environment sets one, connects for us)."""
-    if _setting("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
-        return urllib.request.build_opener(_NoRedirects)
-    return urllib.request.build_opener(_NoRedirects, _PublicHTTPHandler, _PublicHTTPSHandler)
+    """No redirects, and never a proxy of the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY: urllib would follow them
+    unasked): a proxy resolves the endpoint's name and connects by itself, where the checks of private and local
+    addresses cannot reach. So a delivery connects straight to the public addresses checked when connecting (unless
+    private addresses are allowed: tests, a closed network), or, when the operator names one in WEBHOOK_PROXY, through
+    that proxy only, whose own egress rules must then refuse private and local destinations (README, Configuration)."""
+    proxy = _setting("WEBHOOK_PROXY", "")
+    proxies = urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {})
+    if proxy or _setting("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
+        return urllib.request.build_opener(_NoRedirects, proxies)
+    return urllib.request.build_opener(_NoRedirects, proxies, _PublicHTTPHandler, _PublicHTTPSHandler)
 
 
 def body_bytes(payload: dict) -> bytes:

@@ -311,6 +311,8 @@ WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", 15, minimum=1,
                                 help="Failed attempts in a row after which an endpoint is disabled and its admins told.")
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False,
                                            help="Allow webhook endpoints on private or loopback addresses (tests, intranets).")
+WEBHOOK_PROXY = env.url("WEBHOOK_PROXY", "", ("http", "https"),
+                        help="Send webhooks through this proxy (it must refuse private addresses itself); HTTP(S)_PROXY are ignored.")
 WEBHOOK_STALE_SECONDS = env.int("WEBHOOK_STALE_SECONDS", 300, minimum=0, help="A delivery stuck this long is sent again.")
 WEBHOOK_GAP_SECONDS = env.int("WEBHOOK_GAP_SECONDS", 300, minimum=0,
                               help="How long the dispatcher waits for an event id skipped by a transaction not yet committed.")

@@ -452,6 +452,65 @@ def test_a_name_that_resolves_to_a_public_address_when_checked_and_a_private_one
     assert receiver.requests == [] and attempt.status_code is None, attempt.error
 
 
+def public_when_checked_then(address: str, monkeypatch):
+    """hook.example resolves to a public address the first time (the check before sending), to `address` afterwards."""
+    answers = iter(["93.184.216.34"] + [address] * 20)
+    real = socket.getaddrinfo
+
+    def resolver(host, port, *args, **kwargs):
+        if host == "hook.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (next(answers), port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+
+def test_a_proxy_of_the_environment_is_never_used_so_the_checked_connection_still_refuses_a_private_address(
+        dispatch, receiver, forwarder_org, settings, monkeypatch):
+    """A proxy resolves and connects by itself: through HTTP_PROXY the delivery would reach what the checks refuse."""
+    endpoint = endpoint_for(forwarder_org, receiver)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url="http://hook.example/hooks/calista")
+    approved_parcel(forwarder_org)
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    proxy = receiver.url.removesuffix("/hooks/calista")  # the receiver would answer as a proxy, and forward anywhere
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    public_when_checked_then("127.0.0.1", monkeypatch)
+    dispatch()
+    attempt = WebhookAttempt.objects.get()
+    assert receiver.requests == [] and attempt.status_code is None and "private" in attempt.error
+
+
+def test_with_webhook_proxy_set_every_delivery_goes_through_that_proxy_alone(dispatch, receiver, forwarder_org, settings,
+                                                                            monkeypatch):
+    endpoint = endpoint_for(forwarder_org, receiver)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url="http://hook.example/hooks/calista")
+    approved_parcel(forwarder_org)
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    settings.WEBHOOK_PROXY = receiver.url.removesuffix("/hooks/calista")  # the operator's proxy, on a private address
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # the environment's is not the one chosen: never used
+    public_when_checked_then("93.184.216.34", monkeypatch)
+    dispatch()
+    (request,) = receiver.requests
+    assert request.path == "http://hook.example/hooks/calista"  # asked of a proxy: the whole URL, for it to connect
+    assert WebhookDelivery.objects.get().state == "succeeded"
+    assert webhooks.signature_verify(secret=endpoint.secret, header=request.headers["calista-signature"], body=request.body)
+
+
+def test_a_private_address_is_still_refused_before_anything_is_sent_through_the_proxy(dispatch, receiver, forwarder_org, settings):
+    endpoint = endpoint_for(forwarder_org, receiver)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url="http://10.1.2.3/hooks/calista")
+    approved_parcel(forwarder_org)
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    settings.WEBHOOK_PROXY = receiver.url.removesuffix("/hooks/calista")
+    dispatch()
+    assert receiver.requests == [] and "private" in WebhookAttempt.objects.get().error
+
+
 def test_the_admin_names_webhook_deliveries_in_good_english(client, operator_org):
     client.force_login(member(UserFactory(username="root", is_staff=True, is_superuser=True), operator_org, "admin"))
     page = client.get("/admin/").content.decode()
