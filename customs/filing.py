@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from customs import policy, services
@@ -129,6 +130,45 @@ def _link(pairs: list[tuple[int, int]]) -> None:
                     [[p[0] for p in chunk], [p[1] for p in chunk]])
         return
     Shipment.objects.bulk_update([Shipment(id=s, entry_id=e) for s, e in pairs], ["entry"], batch_size=500)
+
+
+# --- Taking apart an entry not yet transmitted ------------------------------------------------
+# An entry waits in the outbox between entries_build and transmissions_claim. When the decision of its parcels changes
+# in that time (the operator pinned or unpinned the regime: customs/services.py), it is taken apart before ACE sees it
+# and its parcels wait for the broker again. An entry a claim has taken is with ACE, and is never touched here.
+
+
+def entries_pending_lock(*, shipment_ids) -> list[int]:
+    """The entries of these shipments still waiting in the outbox, their pending transmissions locked until the caller's
+    transaction ends: a claim then skips them (it locks with SKIP LOCKED), and a claim already taking one is waited for
+    (that entry is then transmitted, and left out). Lock them before the shipments, as a claim does."""
+    ids = list(shipment_ids)
+    if not ids:
+        return []
+    pending = (Transmission.objects.select_for_update(of=("self",)).filter(state=Transmission.State.PENDING, entry__shipments__in=ids)
+               .order_by("id").values_list("entry_id", flat=True))
+    return sorted(set(pending))
+
+
+@lifecycle.in_english
+def entries_withdraw(*, entry_ids: list[int], reason: str) -> list[int]:
+    """Take apart entries not yet transmitted, whose transmissions the caller locked (entries_pending_lock): each entry is
+    cancelled and leaves the outbox, and its parcels, still approved, are in no entry again, waiting for the broker to file
+    them, with a note on each timeline that names the entry and says why (`reason`). Returns the parcels, in id order."""
+    if not entry_ids:
+        return []
+    Transmission.objects.filter(entry_id__in=entry_ids, state=Transmission.State.PENDING).delete()  # never sent: nothing to keep
+    Entry.objects.filter(pk__in=entry_ids, state=Entry.State.PENDING).update(state=Entry.State.CANCELLED)
+    members = list(Shipment.objects.filter(entry_id__in=entry_ids).order_by("id").values_list("id", "entry_id", "entry__number"))
+    Shipment.objects.filter(pk__in=[shipment_id for shipment_id, _entry, _number in members]).update(entry=None)
+    by_entry: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for shipment_id, entry_id, number in members:
+        by_entry[(entry_id, number)].append(shipment_id)
+    for (entry_id, number), ids in by_entry.items():  # the entry stays on record; the timeline says which it was
+        lifecycle.note(shipment_ids=ids, actor=lifecycle.SYSTEM, data={"entry_withdrawn": True, "entry": entry_id},
+                       message=_("Entry %(entry)s taken apart before it was transmitted to ACE: %(reason)s") % {
+                           "entry": f"{number[:3]}-{number[3:10]}-{number[10:]}", "reason": reason})
+    return [shipment_id for shipment_id, _entry, _number in members]
 
 
 # --- 2. Claiming a batch ----------------------------------------------------------------------

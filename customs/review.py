@@ -827,8 +827,10 @@ def explained(codes_by_key: dict) -> dict:
 
 
 def entries_of(shipment: Shipment) -> list[int]:
-    """Every entry the shipment has been in: the current one and those ACE rejected before a re-filing."""
-    earlier = (ShipmentEvent.objects.filter(shipment=shipment, dimension=ShipmentEvent.Dimension.NOTE, data__refile=True)
+    """Every entry the shipment has been in: the current one, those ACE rejected before a re-filing, and those taken apart
+    before they were transmitted (customs.filing.entries_withdraw)."""
+    earlier = (ShipmentEvent.objects.filter(Q(data__refile=True) | Q(data__entry_withdrawn=True), shipment=shipment,
+                                            dimension=ShipmentEvent.Dimension.NOTE)
                .values_list("data", flat=True))
     ids = {data.get("entry") for data in earlier if data.get("entry")}
     if shipment.entry_id:

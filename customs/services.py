@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from calista.db import retry_on_conflict
 from customs import policy
 from customs.notify import shipments_notify
 from shipments import lifecycle
@@ -21,6 +23,9 @@ from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 # ACE are decided again: waiting for review, or approved and not yet in an entry (the broker is told: the entry will go
 # as the law now says). Parcels already with ACE keep their entry; their timeline and their broker are told.
 DECIDED_AGAIN = Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
+# Approved parcels whose entry is built and waits in the outbox (the claim that transmits it files them in the same
+# transaction). When a new regime changes their entry type, the entry is taken apart before ACE sees it.
+QUEUED = Q(status=CustomsStatus.APPROVED, entry__isnull=False)
 STORED = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number", "entry_type",
           "reasons", "forwarder_id", "broker_id", "status", "duty_estimate_usd", "day_total_usd", "conveyance_total_usd")
 FIGURES = ("duty_estimate_usd", "day_total_usd", "conveyance_total_usd")  # what a re-decide updates where the decision stays
@@ -113,34 +118,73 @@ def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | Non
 REGIME_BATCH = 2000
 
 
+@retry_on_conflict
 @in_english
 def decisions_refresh_for_regime(*, after_id: int = 0, limit: int | None = None) -> tuple[int, int | None]:
     """Decide again, under the regime now pinned (or the law of the arrival date), one batch of the parcels not yet with
     ACE: those with an id above `after_id`, in id order. Returns (how many changed, the last id looked at, or None when
-    no parcel was left). Parcels already with ACE keep their entry: a regime is chosen for new decisions."""
-    ids = list(Shipment.objects.filter(DECIDED_AGAIN, pk__gt=after_id).order_by("id").values_list("id", flat=True)
+    no parcel was left). An entry built and not yet transmitted whose parcels' entry type changes is taken apart first
+    (_entries_decide_again); parcels already with ACE keep their entry: a regime is chosen for new decisions."""
+    ids = list(Shipment.objects.filter(DECIDED_AGAIN | QUEUED, pk__gt=after_id).order_by("id").values_list("id", flat=True)
                [:limit or REGIME_BATCH])
     if not ids:
         return 0, None
-    changed = _decide_again(Shipment.objects.filter(DECIDED_AGAIN, pk__in=ids),
-                            broker_text=_("decided again after your approval (the customs regime was changed): check them "
-                                          "before they are filed"))
+    with transaction.atomic():
+        withdrawn = _entries_decide_again(ids, reason=_("the customs regime was changed, and with it the entry type of its "
+                                                        "parcels. Review them and file them again."))
+        changed = _decide_again(Shipment.objects.filter(DECIDED_AGAIN, pk__in=[*ids, *withdrawn]), told=set(withdrawn),
+                                broker_text=_("decided again after your approval (the customs regime was changed): check them "
+                                              "before they are filed"))
+        if withdrawn:
+            shipments_notify(shipment_ids=withdrawn, kind="redecided", audience="broker",
+                             text=_("taken out of entries not yet transmitted to ACE, as the customs regime was changed: review "
+                                    "them and file them again"))
     return changed, ids[-1]
 
 
-def _decide_again(waiting, *, broker_text: str) -> int:
+def _entries_decide_again(ids: list[int], *, reason: str) -> list[int]:
+    """The entries built from these parcels and still waiting in the outbox, decided again: those whose parcels' entry type
+    changes are taken apart (customs.filing.entries_withdraw, with `reason` on each timeline). Returns the parcels freed.
+    Runs in the caller's transaction and leaves locked, in the order a transmission claim locks them, the outbox rows of
+    those entries first, then every parcel of the batch still to be decided and of those entries: an entry is never
+    transmitted from a decision this replaces, and one a claim is already taking is left to ACE."""
+    from customs import filing
+
+    entries: set[int] = set()
+    for round_ in itertools.count():
+        fresh = set(filing.entries_pending_lock(shipment_ids=ids)) - entries
+        if round_ and not fresh:
+            break  # what is left has no transmission pending: nothing a claim could send
+        entries |= fresh
+        list(Shipment.objects.filter(Q(DECIDED_AGAIN, pk__in=ids) | Q(QUEUED, entry_id__in=entries))
+             .select_for_update(no_key=True).order_by("id").values_list("id", flat=True))
+        # Parcels of the batch built into an entry after its outbox rows were looked for (entries_build committed in
+        # between, so they were not locked above) have their turn: their entries' outbox rows are locked next.
+        if not Shipment.objects.filter(QUEUED, pk__in=ids).exclude(entry_id__in=entries).exists():
+            break
+    rows = list(Shipment.objects.filter(QUEUED, entry_id__in=entries).order_by("id").values(*STORED, "entry_id"))
+    if not rows:
+        return []
+    frame, verdict, _day_totals, _conveyance_totals = _decide_stored(rows)
+    changed = sorted({int(entry) for entry, old, new in zip(frame["entry_id"], frame["entry_type"], verdict["entry_type"], strict=True)
+                      if old != new})
+    return filing.entries_withdraw(entry_ids=changed, reason=reason)
+
+
+def _decide_again(waiting, *, broker_text: str, told: set[int] = frozenset()) -> int:
     """Decide the parcels of `waiting` (not yet with ACE) again; a changed decision is stored with a note on the timeline,
     the broker of an approved parcel is told `broker_text`, and the MPF shares of the entries they go in are computed
     again (a parcel that joins, leaves or changes type changes the others' shares). Returns how many decisions changed.
 
     The rows are locked (in id order) while they are decided, so that an entry is never built from a decision this
-    replaces: filing locks the approved parcels it takes too, and takes only those not yet in an entry."""
+    replaces: filing locks the approved parcels it takes too, and takes only those not yet in an entry. The broker is not
+    told again of the parcels in `told` (taken out of their entry, they were told just now)."""
     with transaction.atomic():
         rows = list(waiting.select_for_update(no_key=True).order_by("id").values(*STORED))
         if not rows:
             return 0
         frame, verdict, day_totals, conveyance_totals = _decide_stored(rows)
-        changed = _decisions_write(frame, verdict, day_totals, conveyance_totals, broker_text=broker_text)
+        changed = _decisions_write(frame, verdict, day_totals, conveyance_totals, broker_text=broker_text, told=told)
     # The other parcels of their entries are not locked here: their shares are computed again once this commits, not
     # while these rows are locked (two re-decides holding rows of each other's entries would wait on each other).
     ids = frame["id"].tolist()
@@ -148,7 +192,7 @@ def _decide_again(waiting, *, broker_text: str) -> int:
     return changed
 
 
-def _decisions_write(frame, verdict, day_totals, conveyance_totals, *, broker_text: str) -> int:
+def _decisions_write(frame, verdict, day_totals, conveyance_totals, *, broker_text: str, told: set[int] = frozenset()) -> int:
     """The decisions that changed, written with a note on each timeline and the broker told of approved ones. Where the
     decision stays, its figures are brought up to date quietly: the consignee's totals (a later upload added to them
     without crossing a limit) and the duty estimate (a regime pinned to another day takes that day's rates)."""
@@ -180,7 +224,8 @@ def _decisions_write(frame, verdict, day_totals, conveyance_totals, *, broker_te
     Shipment.objects.bulk_update(shipments, ["entry_type", "reasons", "duty_estimate_usd", "mpf_estimate_usd", "day_total_usd",
                                              "conveyance_total_usd", "decided_at"], batch_size=500)
     ShipmentEvent.objects.bulk_create(events, batch_size=500)
-    approved = [int(frame["id"].iat[i]) for i in changed if frame["status"].iat[i] == CustomsStatus.APPROVED]
+    approved = [int(frame["id"].iat[i]) for i in changed if frame["status"].iat[i] == CustomsStatus.APPROVED
+                and int(frame["id"].iat[i]) not in told]
     if approved:
         shipments_notify(shipment_ids=approved, kind="redecided", audience="broker", text=broker_text)
     return len(changed)

@@ -1,8 +1,13 @@
+import threading
 from datetime import date
 
 import pytest
+from django.db import connection
 
-from customs.models import RegimePin
+from customs import filing
+from customs.models import Entry, RegimePin, Transmission
+from shipments.models import Shipment
+from tests.conftest import services_required, unavailable
 from tests.factories import UserFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +175,200 @@ def test_a_stricter_entry_type_the_broker_chose_stays_chosen_when_the_regime_cha
     parcel.refresh_from_db()
     assert parcel.entry_type == "01"  # the broker's choice, not the law's 11
     assert not parcel.events.filter(message__startswith="Entry decision changed from Type 01").exists()
+
+
+# --- Entries built and not yet transmitted ------------------------------------------------------------
+
+
+@pytest.fixture
+def built_under_a_pin(forwarder_org, broker_org, broker_user):
+    """The Chinese sample uploaded while the regime is pinned to 30 April 2025 (de minimis open for most of it), approved,
+    and built into entries that wait in the outbox: Type 86 for the eligible bills, Type 11 for the others."""
+    from tests.customs.test_filing import approve_all, ingest
+
+    RegimePin.objects.create(active=True, as_of=date(2025, 4, 30), note="training")
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)
+    filing.entries_build(broker=broker_org)
+    assert shipments.filter(entry_type="86").exists() and shipments.filter(entry_type="11").exists()
+    assert not shipments.filter(entry__isnull=True).exists()
+    return shipments
+
+
+def test_unpinning_takes_apart_the_entries_not_yet_transmitted_whose_type_changes_so_ace_never_rejects_them(
+        ace, built_under_a_pin, broker_org, broker_user, django_capture_on_commit_callbacks):
+    from accounts.models import Notification
+    from customs import review
+    from customs.services import regime_pin_set
+    from tests.customs.test_filing import file_everything
+
+    shipments = built_under_a_pin
+    was_86 = {s.pk: s.entry_id for s in shipments.filter(entry_type="86")}
+    kept = {s.pk: s.entry_id for s in shipments.filter(entry_type="11")}
+    with django_capture_on_commit_callbacks(execute=True):
+        regime_pin_set(active=False, as_of=None, note="", user=broker_user)  # back to the law of the arrival date: suspended
+
+    for parcel in shipments.filter(pk__in=was_86):
+        assert (parcel.status, parcel.entry_id, parcel.entry_type) == ("approved", None, "11")  # for the broker again
+        note = parcel.events.get(data__entry_withdrawn=True)
+        assert note.message.startswith(f"Entry {Entry.objects.get(pk=was_86[parcel.pk]).display_number} taken apart before it "
+                                       "was transmitted to ACE: the customs regime was changed")
+        assert "Entry decision changed from Type 86 to Type 11" in parcel.events.latest("id").message
+        assert review.entries_of(parcel) == [was_86[parcel.pk]]  # the entry it was in stays on its record
+    assert set(Entry.objects.filter(pk__in=was_86.values()).values_list("state", flat=True)) == {"cancelled"}
+    assert not Transmission.objects.filter(entry_id__in=was_86.values()).exists()  # out of the outbox: never sent
+    assert dict(shipments.filter(pk__in=kept).values_list("id", "entry_id")) == kept  # Type 11 still: their entries stand
+    assert set(Entry.objects.filter(pk__in=kept.values()).values_list("state", flat=True)) == {"pending"}
+    (told,) = Notification.objects.filter(user=broker_user, message__contains="taken out of entries").values_list("message", flat=True)
+    assert told.startswith(f"{len(was_86)} shipment(s) taken out of entries not yet transmitted to ACE")
+    assert not Notification.objects.filter(user=broker_user, message__contains="decided again after your approval").exists()
+
+    review.entries_file(broker=broker_org)  # the broker reviews and files them again, as the law now says
+    file_everything(broker_org)
+    assert not shipments.filter(status="ace_rejected").exists()
+    assert set(shipments.values_list("status", flat=True)) == {"released"}
+
+
+def test_an_entry_already_transmitted_keeps_its_parcels_and_type_when_the_pin_changes(
+        ace, built_under_a_pin, broker_user, django_capture_on_commit_callbacks):
+    from customs.services import regime_pin_set
+
+    shipments = built_under_a_pin
+    sent = filing.transmissions_claim(limit=1)  # one entry is with ACE: its parcels are filed
+    entry_id = Transmission.objects.get(pk__in=sent).entry_id
+    filed = {s.pk: s.entry_type for s in shipments.filter(entry_id=entry_id)}
+    with django_capture_on_commit_callbacks(execute=True):
+        regime_pin_set(active=False, as_of=None, note="", user=broker_user)
+    assert Entry.objects.get(pk=entry_id).state == "transmitted"
+    assert {s.pk: s.entry_type for s in shipments.filter(entry_id=entry_id, status="filed")} == filed
+    assert not Shipment.objects.filter(pk__in=filed, events__data__entry_withdrawn=True).exists()
+
+
+# --- … and the transmissions running beside it (PostgreSQL: real row locks, two connections) ------------------------
+
+
+def paused(function, *, reached: threading.Event, go_on: threading.Event):
+    """`function`, which first says it was reached and then waits to be let go on: a step held in the middle of its
+    transaction, with the locks it took so far."""
+
+    def wrapper(*args, **kwargs):
+        reached.set()
+        assert go_on.wait(10)
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def in_thread(target) -> tuple[threading.Thread, list]:
+    """Run `target` on a connection of its own; its result (or its error) lands in the list."""
+    out: list = []
+
+    def run():
+        try:
+            out.append(target())
+        except Exception as error:  # noqa: BLE001 (reported by the test)
+            out.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, out
+
+
+@pytest.fixture
+def postgresql():
+    if connection.vendor != "postgresql":
+        unavailable("two transactions meeting on row locks need PostgreSQL (DATABASE_URL)", required=services_required())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_a_transmission_is_claiming_meanwhile_goes_to_ace_as_it_was_and_the_others_are_taken_apart(
+        postgresql, ace, built_under_a_pin, monkeypatch):
+    from datetime import timedelta
+
+    from customs.services import decisions_refresh_for_regime
+
+    shipments = built_under_a_pin
+    first = Transmission.objects.filter(entry__entry_type="86").order_by("id").first()  # the next one a claim takes
+    Transmission.objects.filter(pk=first.pk).update(created_at=first.created_at - timedelta(minutes=1))
+    reached, go_on = threading.Event(), threading.Event()
+    monkeypatch.setattr(filing, "payloads_for", paused(filing.payloads_for, reached=reached, go_on=go_on))
+    claim, claimed = in_thread(lambda: filing.transmissions_claim(limit=1))  # marks the entry sending, then is held
+    assert reached.wait(10)
+    RegimePin.objects.filter(active=True).update(active=False)
+    refresh, refreshed = in_thread(lambda: decisions_refresh_for_regime(limit=10_000))
+    refresh.join(1)
+    assert refresh.is_alive()  # it waits for the claim: the entry may be on its way to ACE
+    go_on.set()
+    claim.join(10)
+    refresh.join(10)
+    assert not isinstance(refreshed[0], Exception), refreshed
+    assert claimed == [[first.pk]]
+    in_flight = first.entry_id
+    assert Entry.objects.get(pk=in_flight).state == "transmitted"
+    assert set(shipments.filter(entry_id=in_flight).values_list("status", "entry_type")) == {("filed", "86")}  # with ACE as filed
+    others = Entry.objects.filter(shipments__in=shipments).exclude(pk=in_flight).distinct()
+    assert set(others.values_list("entry_type", "state")) == {("11", "pending")}  # the Type 86 ones were taken apart
+    assert not shipments.filter(entry__isnull=True).exclude(entry_type="11").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transmission_claimed_while_entries_are_taken_apart_skips_them_and_none_reaches_ace(
+        postgresql, ace, built_under_a_pin, monkeypatch):
+    from customs.models import SimulatorEntry
+    from customs.services import decisions_refresh_for_regime
+
+    shipments = built_under_a_pin
+    type86 = set(Entry.objects.filter(entry_type="86").values_list("id", flat=True))
+    their_parcels = list(shipments.filter(entry_id__in=type86).values_list("id", flat=True))
+    reached, go_on = threading.Event(), threading.Event()
+    monkeypatch.setattr(filing, "entries_withdraw", paused(filing.entries_withdraw, reached=reached, go_on=go_on))
+    RegimePin.objects.filter(active=True).update(active=False)
+    refresh, refreshed = in_thread(lambda: decisions_refresh_for_regime(limit=10_000))
+    assert reached.wait(10)  # the outbox rows and the parcels are locked, the new decisions made
+    assert filing.transmissions_claim(limit=500) == []  # every entry of the batch is held until the batch is decided
+    go_on.set()
+    refresh.join(10)
+    assert not isinstance(refreshed[0], Exception), refreshed
+    claimed = filing.transmissions_claim(limit=500)  # the Type 11 entries, which stand
+    filing.transmissions_deliver(transmission_ids=claimed)
+    assert claimed and not type86 & set(Transmission.objects.filter(pk__in=claimed).values_list("entry_id", flat=True))
+    assert set(Entry.objects.filter(pk__in=type86).values_list("state", flat=True)) == {"cancelled"}
+    assert not SimulatorEntry.objects.filter(number__in=Entry.objects.filter(pk__in=type86).values("number")).exists()
+    assert set(Shipment.objects.filter(pk__in=their_parcels).values_list("status", "entry_id", "entry_type")) == {
+        ("approved", None, "11")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_built_while_the_batch_is_being_decided_is_taken_apart_too(postgresql, ace, forwarder_org, broker_org,
+                                                                            broker_user, monkeypatch):
+    from customs.services import decisions_refresh_for_regime
+    from tests.customs.test_filing import approve_all, ingest
+
+    RegimePin.objects.create(active=True, as_of=date(2025, 4, 30), note="training")
+    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
+    approve_all(shipments, broker_user)  # approved, not filed yet
+    type86 = list(shipments.filter(entry_type="86").values_list("id", flat=True))
+    RegimePin.objects.filter(active=True).update(active=False)
+    reached, go_on = threading.Event(), threading.Event()
+    real = filing.entries_pending_lock
+    calls = []
+
+    def looked(**kwargs):  # the batch has looked for its entries (none yet), and is held before locking its parcels
+        calls.append(found := real(**kwargs))
+        if len(calls) == 1:
+            reached.set()
+            assert go_on.wait(10)
+        return found
+
+    monkeypatch.setattr(filing, "entries_pending_lock", looked)
+    refresh, refreshed = in_thread(lambda: decisions_refresh_for_regime(limit=10_000))
+    assert reached.wait(10)
+    filing.entries_build(broker=broker_org)  # the broker files meanwhile: entries from the decisions about to change
+    go_on.set()
+    refresh.join(10)
+    assert not isinstance(refreshed[0], Exception), refreshed
+    assert calls[0] == [] and calls[1]  # the entries built meanwhile were found, and locked, on a second look
+    assert set(Shipment.objects.filter(pk__in=type86).values_list("status", "entry_id", "entry_type")) == {("approved", None, "11")}
+    assert not Entry.objects.filter(entry_type="86", state="pending").exists()
