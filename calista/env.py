@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from calista.clocks import zone_named
+
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
@@ -100,6 +102,27 @@ class Env:
         if value not in choices:
             self._refuse(name, value, "one of " + ", ".join(choices))
         return value
+
+    def time_zone(self, name: str, default: str, help: str = "") -> str:
+        value = self._raw(name, "time zone", default, help)
+        if value is None or value == "":
+            return default
+        if zone_named(value) is None:
+            self._refuse(name, value, "an IANA time zone name such as UTC or America/New_York")
+        return value
+
+    def time_zones(self, name: str, default: dict[str, str], help: str = "") -> dict[str, str]:
+        """`CODE=Zone,CODE=Zone`: a time zone per code (upper-cased), e.g. LAX=America/Los_Angeles,JFK=America/New_York."""
+        value = self._raw(name, "comma-separated CODE=time zone", ",".join(f"{k}={v}" for k, v in default.items()), help)
+        if value is None:
+            return dict(default)
+        zones = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            code, _, zone = (text.strip() for text in item.partition("="))
+            if not code or zone_named(zone) is None:
+                self._refuse(name, value, f"CODE=time zone pairs such as LAX=America/Los_Angeles (not {item!r})")
+            zones[code.upper()] = zone
+        return zones
 
     def url(self, name: str, default: str, schemes: tuple[str, ...], help: str = "") -> str:
         value = self._raw(name, "URL", default, help)

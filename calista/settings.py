@@ -8,6 +8,7 @@ Set DATABASE_URL, CELERY_BROKER_URL, CACHE_URL and STORAGE_BACKEND=s3 for produc
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from calista.env import Env
@@ -176,7 +177,7 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env.str("TIME_ZONE", "UTC", help="Time zone for 'today' and displayed times.")
+TIME_ZONE = env.time_zone("TIME_ZONE", "UTC", help="Times are shown in this zone to organizations that chose none of their own.")
 USE_I18N = True
 USE_TZ = True
 
@@ -272,6 +273,16 @@ MANIFEST_MAX_RECORDS = env.int("MANIFEST_MAX_RECORDS", 200_000, minimum=1, help=
 UPLOAD_STALE_SECONDS = env.int("UPLOAD_STALE_SECONDS", 600, minimum=0,
                                help="An upload queued or being read for longer than this is queued again (its worker died).")
 SERVED_AIRPORTS = [code.upper() for code in env.list("SERVED_AIRPORTS", ["LAX", "SFO", "JFK", "ATL"], help="Airports the portal clears.")]
+# A served airport's days (the landing day, the general-order clock, a station's today) are read on its own clock
+# (calista/clocks.py); the portal does not start while one of them has no valid zone.
+AIRPORT_TIME_ZONES = env.time_zones(
+    "AIRPORT_TIME_ZONES",
+    {"LAX": "America/Los_Angeles", "SFO": "America/Los_Angeles", "JFK": "America/New_York", "ATL": "America/New_York"},
+    help="Each served airport's time zone, CODE=zone: its days are read on this clock.",
+)
+if _unzoned := [code for code in SERVED_AIRPORTS if code not in AIRPORT_TIME_ZONES]:
+    raise ImproperlyConfigured(f"SERVED_AIRPORTS names {', '.join(_unzoned)}, but AIRPORT_TIME_ZONES gives no time zone for "
+                               f"{'it' if len(_unzoned) == 1 else 'them'}: add {_unzoned[0]}=<zone>, e.g. {_unzoned[0]}=America/Chicago.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "shipments.uploadhandlers.SizeLimitUploadHandler",

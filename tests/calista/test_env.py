@@ -70,3 +70,58 @@ def test_production_settings_are_secure_when_https_is_on(monkeypatch):
         assert prod.X_FRAME_OPTIONS == "DENY"
     finally:
         sys.modules.pop("calista.settings", None)
+
+
+def test_a_time_zone_is_an_iana_name():
+    assert Env({"TZ_A": "America/New_York"}).time_zone("TZ_A", "UTC") == "America/New_York"
+    assert Env({}).time_zone("TZ_A", "UTC") == "UTC"
+    for bad in ("Pacific Standard Time", "PST8", "localtime", "../../etc/passwd", "America/Springfield"):
+        with pytest.raises(ImproperlyConfigured, match="TZ_A="):
+            Env({"TZ_A": bad}).time_zone("TZ_A", "UTC")
+
+
+def test_time_zones_are_read_as_code_zone_pairs():
+    env = Env({"ZONES": " lax=America/Los_Angeles, ORD = America/Chicago ,"})
+    assert env.time_zones("ZONES", {"JFK": "America/New_York"}) == {"LAX": "America/Los_Angeles", "ORD": "America/Chicago"}
+    assert Env({}).time_zones("ZONES", {"JFK": "America/New_York"}) == {"JFK": "America/New_York"}
+    for bad in ("LAX", "LAX=", "=America/Chicago", "LAX=Pacific", "LAX=America/Los_Angeles;JFK=America/New_York"):
+        with pytest.raises(ImproperlyConfigured, match="ZONES="):
+            Env({"ZONES": bad}).time_zones("ZONES", {})
+
+
+def _settings_with(monkeypatch, **variables):
+    import importlib
+    import sys
+
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    sys.modules.pop("calista.settings", None)
+    try:
+        return importlib.import_module("calista.settings")
+    finally:
+        sys.modules.pop("calista.settings", None)
+
+
+def test_every_served_airport_has_its_time_zone_by_default():
+    from django.conf import settings
+
+    assert settings.AIRPORT_TIME_ZONES == {"LAX": "America/Los_Angeles", "SFO": "America/Los_Angeles",
+                                           "JFK": "America/New_York", "ATL": "America/New_York"}
+    assert set(settings.SERVED_AIRPORTS) <= set(settings.AIRPORT_TIME_ZONES)
+
+
+def test_the_portal_does_not_start_while_a_served_airport_has_no_time_zone(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="SERVED_AIRPORTS names ORD.*AIRPORT_TIME_ZONES"):
+        _settings_with(monkeypatch, SERVED_AIRPORTS="LAX,JFK,ORD")
+
+
+def test_a_new_airport_starts_once_its_time_zone_is_given(monkeypatch):
+    started = _settings_with(monkeypatch, SERVED_AIRPORTS="LAX,ORD",
+                             AIRPORT_TIME_ZONES="LAX=America/Los_Angeles,ORD=America/Chicago")
+    assert started.AIRPORT_TIME_ZONES["ORD"] == "America/Chicago"
+
+
+def test_the_portal_does_not_start_with_an_airport_on_a_zone_that_does_not_exist(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="AIRPORT_TIME_ZONES="):
+        _settings_with(monkeypatch, AIRPORT_TIME_ZONES="LAX=America/Los_Angles,SFO=America/Los_Angeles,"
+                                                       "JFK=America/New_York,ATL=America/New_York")
