@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.demo import demo_organizations_ensure
+from calista import clocks
 from customs import filing
 from customs.ace.inbox import notices_receive
 from customs.models import SimulatorNotice, Transmission
@@ -57,12 +58,12 @@ class Simulation:
 
     def upload_manifests(self, orgs) -> None:
         rng = random.Random(self.seed)
-        today = timezone.localdate()
         for n in range(self.manifests):
             forwarder = orgs[FORWARDERS[n % len(FORWARDERS)]]
             seed = rng.randrange(1, 10**6)
-            manifest = manifest_generate(rows=self.rows, arrival=today + timedelta(days=rng.randint(-1, 2)), defects=0.03,
-                                         seed=seed, airports=[rng.choice(self.airports)], hawb_prefix=f"S{seed % 10**5}")
+            days, airport = rng.randint(-1, 2), rng.choice(self.airports)
+            manifest = manifest_generate(rows=self.rows, arrival=clocks.airport_today(airport) + timedelta(days=days), defects=0.03,
+                                         seed=seed, airports=[airport], hawb_prefix=f"S{seed % 10**5}")
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / f"sim-{seed}.csv"
                 write_manifest(path, header=manifest.header, rows=manifest.rows)

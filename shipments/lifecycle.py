@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import wraps
 
 import pyarrow as pa
@@ -28,6 +28,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from calista import clocks
 from shipments.bulk import repeat
 from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
 
@@ -277,29 +278,35 @@ def move_one(shipment_id: int, **kwargs) -> None:
 
 
 def manifests_custody_move(*, manifest_ids: Iterable[int], to: str, actor: Actor, message: str = "", data: dict | None = None,
-                           also: dict | None = None, arrived_on: date | None = None) -> Outcome:
+                           also: dict | None = None, arrived_on: date | None = None,
+                           arrived_at: datetime | None = None) -> Outcome:
     """Move MAWBs (and every HAWB still in the MAWB's custody) to `to`. Outcome ids are manifest ids.
 
-    Leaving awaiting_arrival is the flight's arrival: its day (`arrived_on` when the notice names it, else today) is
-    recorded on the MAWB and its parcels in the same updates, and the general-order clock runs from it (cfs/queues.py).
-    The first record of the arrival is the one kept: a later one finds the MAWB past awaiting_arrival and is refused."""
+    Leaving awaiting_arrival is the flight's arrival: its day is recorded on the MAWB and its parcels in the same
+    updates, and the general-order clock runs from it (cfs/queues.py). The day is `arrived_on` when given, else the
+    day it was at the MAWB's destination airport at `arrived_at` (the moment the notice names; a moment still to come
+    counts as now), else today there. The first record of the arrival is the one kept: a later one finds the MAWB
+    past awaiting_arrival and is refused."""
     ids = sorted({int(i) for i in manifest_ids})
     outcome = Outcome()
     now = timezone.now()
+    landed = min(arrived_at, now) if arrived_at is not None else now
     dimension = ShipmentEvent.Dimension.CUSTODY
     with transaction.atomic():
-        current = dict(Manifest.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("id", "custody"))
-        by_state: dict[str, list[int]] = defaultdict(list)
+        current = {pk: (custody, airport) for pk, custody, airport in Manifest.objects.select_for_update(no_key=True)
+                   .filter(pk__in=ids).order_by("pk").values_list("id", "custody", "destination_airport")}
+        by_move: dict[tuple[str, date | None], list[int]] = defaultdict(list)
         for manifest_id in ids:
-            state = current.get(manifest_id)
+            state, airport = current.get(manifest_id, (None, ""))
             if state is None:
                 outcome.refused[manifest_id] = Reason(gettext_noop("no such MAWB"))
             elif to not in CUSTODY_MOVES.get(state, ()) or state not in MANIFEST_CUSTODY:
                 outcome.refused[manifest_id] = refusal(dimension, state, to)
             else:
-                by_state[state].append(manifest_id)
-        for state, group in by_state.items():
-            arrival = {"arrived_on": arrived_on or timezone.localdate(now)} if state == C.AWAITING_ARRIVAL else {}
+                day = (arrived_on or clocks.airport_date(airport, landed)) if state == C.AWAITING_ARRIVAL else None
+                by_move[(state, day)].append(manifest_id)
+        for (state, day), group in by_move.items():
+            arrival = {"arrived_on": day} if day is not None else {}
             Manifest.objects.filter(pk__in=group, custody=state).update(custody=to, **arrival, **(also or {}))
             followers = list(Shipment.objects.select_for_update(no_key=True).filter(manifest_id__in=group, custody=state)
                              .order_by("pk").values_list("id", flat=True))
@@ -418,9 +425,11 @@ def shipments_seize(ids, *, actor: Actor, message: str, data: dict | None = None
 
 
 @in_english
-def manifests_arrived(manifest_ids, *, actor: Actor = ACE, message: str = "", on: date | None = None) -> Outcome:
-    """The flight landed (ACE's arrival notice): `on` the day the notice says, else today. Its general-order clock starts."""
-    return manifests_custody_move(manifest_ids=manifest_ids, to=C.AT_TERMINAL, actor=actor, arrived_on=on,
+def manifests_arrived(manifest_ids, *, actor: Actor = ACE, message: str = "", on: date | None = None,
+                      at: datetime | None = None) -> Outcome:
+    """The flight landed (ACE's arrival notice) `at` the moment the notice names, or now; its general-order clock starts
+    on that moment's day at each MAWB's airport (or `on`, a day already read at the airport)."""
+    return manifests_custody_move(manifest_ids=manifest_ids, to=C.AT_TERMINAL, actor=actor, arrived_on=on, arrived_at=at,
                                   message=message or _("Arrived at the airline terminal"))
 
 

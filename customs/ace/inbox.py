@@ -91,19 +91,17 @@ def _manifests_of(pairs) -> list[int]:
     return list(query.values_list("id", flat=True))
 
 
-def _by_day(pairs) -> dict:
-    """The notices by the day they say it happened, in the portal's time zone (None: they do not say; the day they are
-    read counts). A notice read late (a backlog of notices) still starts the general-order clock on the right day; a
-    time ahead of the portal's clock counts as today."""
-    today = timezone.localdate()
-    days: dict = defaultdict(list)
+def _by_moment(pairs) -> dict:
+    """The notices by the moment they say it happened (None: they do not say; the moment they are read counts). The
+    lifecycle reads the landing day at each MAWB's airport from it, so a notice read late (a backlog of notices) still
+    starts the general-order clock on the right day there."""
+    moments: dict = defaultdict(list)
     for notice, message in pairs:
         at = notice.at
         if at is not None and timezone.is_naive(at):
-            at = timezone.make_aware(at)
-        day = min(timezone.localdate(at), today) if at is not None else None
-        days[day].append((notice, message))
-    return days
+            at = timezone.make_aware(at, timezone.get_default_timezone())
+        moments[at].append((notice, message))
+    return moments
 
 
 def _apply(code: str, pairs: list, table: dict) -> None:
@@ -112,8 +110,8 @@ def _apply(code: str, pairs: list, table: dict) -> None:
     text = codes_text([code])
     data = {"code": code, "messages": [m.pk for _, m in pairs][:50]}
     if effect == Effect.ARRIVAL:
-        for day, same_day in _by_day(pairs).items():
-            lifecycle.manifests_arrived(_manifests_of(same_day), message=text, on=day)
+        for moment, same_moment in _by_moment(pairs).items():
+            lifecycle.manifests_arrived(_manifests_of(same_moment), message=text, at=moment)
     elif effect == Effect.TRANSFER:
         firms = pairs[0][0].data.get("firms", "")
         lifecycle.manifests_transfer_authorized(_manifests_of(pairs), firms_code=firms, message=text)

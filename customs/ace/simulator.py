@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -85,9 +85,14 @@ def _received_before(payloads: list[dict]) -> frozenset[str]:
                      .values_list("payload__bills__0__hawb", flat=True))
 
 
+def _utc(moment) -> str:
+    """A moment as the simulator's messages write it: in UTC, marked Z, never in whatever zone is active."""
+    return f"{moment.astimezone(UTC):%Y%m%d%H%M%S}Z"
+
+
 def _raw_reply(entry: str, accepted: bool, codes: list[str]) -> str:
     status = "ACCEPTED" if accepted else "REJECTED"
-    return f"SX|ENTRY={entry}|STATUS={status}|CODES={','.join(codes)}|AT={timezone.now():%Y%m%d%H%M%S}"
+    return f"SX|ENTRY={entry}|STATUS={status}|CODES={','.join(codes)}|AT={_utc(timezone.now())}"
 
 
 class Simulator(AceAdapter):
@@ -222,6 +227,6 @@ class Simulator(AceAdapter):
         extra = "".join(f"|{k.upper()}={v if not isinstance(v, list) else ','.join(v)}" for k, v in sorted(n.data.items())
                         if k in ("hawbs", "firms", "reason", "hold"))
         kind = "FSN" if n.mawb else "SO"
-        raw = f"{kind}|{subject}|DISP={n.code}{extra}|AT={n.due_at:%Y%m%d%H%M%S}"
+        raw = f"{kind}|{subject}|DISP={n.code}{extra}|AT={_utc(n.due_at)}"
         return Notice(code=n.code, raw=raw, entry=n.entry_number, mawb=n.mawb, hawbs=n.data.get("hawbs", []),
                       data=json.loads(json.dumps(n.data)), at=n.due_at)

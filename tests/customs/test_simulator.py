@@ -1,6 +1,7 @@
 """The ACE simulator as a training stand-in for CBP: the regime it judges by, and exams that wait for the goods."""
 
-from datetime import date
+import zoneinfo
+from datetime import UTC, date, datetime
 
 import pytest
 from django.utils import timezone
@@ -154,3 +155,14 @@ def test_a_bill_ace_could_not_match_to_the_air_manifest_is_accepted_when_the_bro
         review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=rejected)
     file_everything(broker_org)
     assert set(shipments.values_list("status", flat=True)) == {"released"}  # not E04 again, for ever
+
+
+# --- Its messages ----------------------------------------------------------------------------------
+
+
+def test_the_simulators_notices_write_their_time_in_utc_marked_z_whatever_zone_is_shown(ace):
+    landed = datetime(2026, 3, 10, 5, 30, tzinfo=UTC)
+    SimulatorNotice.objects.create(mawb="16012345675", code="ARR", sequence=1, due_at=landed, data={})
+    with timezone.override(zoneinfo.ZoneInfo("America/Los_Angeles")):
+        notice, = Simulator().receive()
+    assert notice.raw.endswith("|AT=20260310053000Z") and notice.at == landed

@@ -5,6 +5,7 @@ import itertools
 import pytest
 from django.utils import translation
 
+from calista import clocks
 from shipments import lifecycle
 from shipments.lifecycle import CUSTODY_MOVES, CUSTOMS_MOVES
 from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
@@ -100,13 +101,24 @@ def test_a_mawb_moves_with_every_hawb_still_in_its_custody(manifest, user_actor)
 
 
 def test_the_arrival_notice_records_the_day_the_flight_arrived_on_the_mawb_and_every_parcel(manifest):
-    from django.utils import timezone
-
     parcels = [parcel(manifest, n) for n in range(1, 4)]
     lifecycle.manifests_arrived([manifest.pk])
-    today = timezone.localdate()
+    today = clocks.airport_today("LAX")
     assert Manifest.objects.get(pk=manifest.pk).arrived_on == today
     assert set(Shipment.objects.filter(pk__in=[p.pk for p in parcels]).values_list("arrived_on", flat=True)) == {today}
+
+
+def test_one_arrival_moment_is_recorded_as_the_day_at_each_mawbs_own_airport(forwarder_org, cfs_org, other_cfs_org):
+    from datetime import UTC, date, datetime
+
+    lax, jfk = manifest_for(forwarder_org, cfs=cfs_org), manifest_for(forwarder_org, mawb="16012345686", airport="JFK",
+                                                                       cfs=other_cfs_org)
+    parcel(lax, 1), parcel(jfk, 2)
+    outcome = lifecycle.manifests_arrived([lax.pk, jfk.pk], at=datetime(2026, 3, 10, 5, 30, tzinfo=UTC))
+    assert sorted(outcome.moved) == sorted([lax.pk, jfk.pk])
+    assert dict(Manifest.objects.values_list("mawb", "arrived_on")) == {lax.mawb: date(2026, 3, 9), jfk.mawb: date(2026, 3, 10)}
+    assert dict(Shipment.objects.values_list("hawb", "arrived_on")) == {"H00001": date(2026, 3, 9), "H00002": date(2026, 3, 10)}
+    assert ShipmentEvent.objects.filter(dimension="custody", to_state="at_terminal").count() == 2
 
 
 def test_the_first_record_of_an_arrival_is_kept(manifest, user_actor):
