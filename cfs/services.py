@@ -28,6 +28,7 @@ from django.utils import formats, timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from calista import clocks
 from calista.db import retry_on_conflict
 from calista.params import id_or_none
 from cfs.models import PATTERN_TIMEOUT_SECONDS, Arrival, Carrier, Collection, Handoff, HandoffBatch, PatternTooSlow
@@ -65,7 +66,8 @@ class AlreadyReceived(CfsError):
     def __init__(self, manifest: Manifest, arrival: Arrival):
         super().__init__(_("MAWB %(mawb)s was already received by %(user)s at %(time)s; nothing was changed.") % {
             "mawb": manifest, "user": arrival.received_by or "-",
-            "time": formats.time_format(timezone.localtime(arrival.received_at), "H:i")})
+            "time": formats.time_format(timezone.localtime(arrival.received_at, clocks.airport_zone(manifest.destination_airport)),
+                                        "H:i T")})  # the station's clock, named: an API caller may be anywhere
         self.arrival = arrival
 
 
@@ -693,8 +695,9 @@ def cfs_simulate_step(*, cfs, now: datetime) -> SimulationStep:
     manifests = station_manifests(cfs, cfs)
     to_collect = list(manifests.filter(custody=C.TRANSFER_AUTHORIZED).values_list("pk", flat=True))
     if to_collect:
+        truck = f"DEMO-{cfs.airport}-{clocks.airport_date(cfs.airport, now):%m%d}"
         collected = manifests_collect_record(cfs=cfs, user=None, manifest_ids=to_collect, driver=_("Demo driver"),
-                                             truck=f"DEMO-{cfs.airport}-{now:%m%d}", bonded_carrier=_("Demo bonded trucking"))
+                                             truck=truck, bonded_carrier=_("Demo bonded trucking"))
         step.collected = len(collected.outcome.moved)
     for manifest in manifests.filter(custody=C.IN_TRANSIT):
         try:

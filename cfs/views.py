@@ -7,7 +7,7 @@ looked up through accounts.access, so another station's MAWB or HAWB answers 404
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from functools import wraps
 
 from django.contrib import messages
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Organization
+from calista import clocks
 from calista.params import id_or_none, ids
 from cfs import queues
 from cfs.forms import ArrivalForm, CarrierForm, CollectionForm, HandoffCsvForm
@@ -71,11 +72,22 @@ def _station(request) -> Organization:
     return station
 
 
+def _today(station) -> date:
+    """The station's today: the day at its airport, whoever looks (an operator in another time zone too)."""
+    return clocks.airport_today(station.airport)
+
+
+def _station_time(station):
+    """Now on the station's clock: what a printed sheet is dated by."""
+    return timezone.localtime(timezone=clocks.airport_zone(station.airport))
+
+
 def _context(request, station, **extra) -> dict:
     """What every station page shows: the station, the tabs with their counts, the station switcher for operators."""
-    today = timezone.localdate()
+    today = _today(station)
     context = {
-        "station": station, "today": today, "counts": queues.queue_counts(request.org, station, today=today),
+        "station": station, "station_zone": clocks.airport_zone(station.airport), "today": today,
+        "counts": queues.queue_counts(request.org, station, today=today),
         "can_write": request.org.is_cfs,
         "station_query": "" if request.org.is_cfs else f"?station={station.slug}",
         "stations": [] if request.org.is_cfs else access.organizations_visible_to(request.org).filter(kind=Organization.Kind.CFS),
@@ -111,7 +123,7 @@ def queues_view(request):
     by_custody = {name: manifests.filter(custody=custody).order_by("arrival_date", "mawb")[:50]
                   for name, custody in queues.MANIFEST_QUEUES.items()}
     shipments = queues.station_shipments(request.org, station)
-    today = timezone.localdate()
+    today = _today(station)
     urgent = _with_countdown(list(queues.by_clock(queues.with_clock(shipments.filter(queues.general_order_due(today))))
                                   .select_related("manifest")[:10]), today)
     return render(request, "cfs/queues.html", _context(
@@ -167,7 +179,7 @@ def manifest_detail(request, pk):
 
 
 def _manifest_page(request, manifest, *, arrival_form=None, status=200):
-    today = timezone.localdate()
+    today = clocks.airport_today(manifest.destination_airport)
     shipments = (queues.with_clock(access.shipments_for(request.org).filter(manifest=manifest)).select_related("handoff__carrier")
                  .prefetch_related(_open_holds()).order_by("hawb"))
     page = Paginator(shipments, SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -268,7 +280,7 @@ def held(request):
     shipments = queues.by_clock(queues.with_clock(queues.held_or_at_exam(queues.station_shipments(request.org, station)))
                                 .select_related("manifest").prefetch_related(_open_holds()))
     page = Paginator(shipments, SHIPMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    _with_countdown(page.object_list, timezone.localdate())
+    _with_countdown(page.object_list, _today(station))
     return render(request, "cfs/held.html", _context(request, station, page=page))
 
 
@@ -292,7 +304,7 @@ def exam_return(request):
 def general_order(request):
     """The general-order clock: days since arrival of every parcel not yet released, oldest first."""
     station = _station(request)
-    today = timezone.localdate()
+    today = _today(station)
     shipments = queues.with_clock(queues.general_order_watch(queues.station_shipments(request.org, station))).select_related("manifest")
     level = request.GET.get("level", "")
     if level in ("warning", "overdue"):
@@ -329,7 +341,7 @@ def scan(request):
         result = shipment_hand_off_scan(cfs=station, user=request.user, code=request.POST.get("code", ""),
                                         pending_id=id_or_none(pending), carrier_id=carrier_id,
                                         manifest_id=manifest.pk if manifest else None)
-    start, end = _day_range(timezone.localdate())
+    start, end = clocks.airport_day_bounds(station.airport, _today(station))
     today_handoffs = queues.station_handoffs(request.org, station).filter(handed_at__gte=start, handed_at__lt=end)
     context = {"scan": result, "carrier_id": str(carrier_id), "handed_today": today_handoffs.count()}
     if request.headers.get("HX-Request"):
@@ -383,17 +395,12 @@ def handoff_batch_progress(request, pk):
     return render(request, "cfs/_handoff_batch_state.html", context, status=286 if context["done"] else 200)
 
 
-def _day(request) -> date:
+def _day(request, station) -> date:
+    """The day asked for (?date=), or the station's today."""
     try:
         return date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        return timezone.localdate()
-
-
-def _day_range(day: date) -> tuple[datetime, datetime]:
-    """The station's day, from midnight to midnight in the portal's time zone."""
-    return (timezone.make_aware(datetime.combine(day, time.min)),
-            timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min)))
+        return _today(station)
 
 
 @station_page
@@ -401,8 +408,8 @@ def _day_range(day: date) -> tuple[datetime, datetime]:
 def handoffs(request):
     """The day's hand-offs, by carrier, with each carrier's printable hand-off manifest."""
     station = _station(request)
-    day = _day(request)
-    start, end = _day_range(day)
+    day = _day(request, station)
+    start, end = clocks.airport_day_bounds(station.airport, day)  # the station's day, midnight to midnight at its airport
     day_handoffs = queues.station_handoffs(request.org, station).filter(handed_at__gte=start, handed_at__lt=end)
     by_carrier = (day_handoffs.order_by().values("carrier", "carrier__name").annotate(n=Count("pk")).order_by("carrier__name"))
     page = Paginator(day_handoffs.select_related("shipment", "carrier", "handed_by"), SHIPMENTS_PER_PAGE).get_page(
@@ -427,7 +434,7 @@ def pick_list(request):
         shipments = shipments.filter(manifest=manifest)
     return render(request, "cfs/pick_list.html", _context(
         request, station, manifest=manifest, shipments=shipments.select_related("manifest").order_by("mawb", "hawb"),
-        printed_at=timezone.localtime()))
+        printed_at=_station_time(station)))
 
 
 @station_page
@@ -439,12 +446,12 @@ def handoff_manifest(request):
     carrier = queues.carriers_for(station).filter(pk=number).first() if (number := id_or_none(carrier_id)) is not None else None
     if carrier is None:
         raise Http404
-    day = _day(request)
-    start, end = _day_range(day)
+    day = _day(request, station)
+    start, end = clocks.airport_day_bounds(station.airport, day)
     rows = (queues.station_handoffs(request.org, station).filter(carrier=carrier, handed_at__gte=start, handed_at__lt=end)
             .select_related("shipment").order_by("handed_at", "id"))
     return render(request, "cfs/handoff_manifest.html", _context(request, station, carrier=carrier, day=day, rows=rows,
-                                                                 printed_at=timezone.localtime()))
+                                                                 printed_at=_station_time(station)))
 
 
 # --- Carriers -------------------------------------------------------------------------------------

@@ -152,6 +152,19 @@ def _cache_settings(url: str) -> dict:
     return _cache(url)
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """clock(moment) stops the portal's clock (django.utils.timezone.now) at that aware moment, for the days that depend
+    on the hour: 17:00 at LAX is already tomorrow in UTC."""
+    from django.utils import timezone
+
+    def stop_at(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return moment
+
+    return stop_at
+
+
 @pytest.fixture(autouse=True)
 def english_unless_asked():
     """Every test starts in English: a test that switches to Chinese does not leak it into the next one."""

@@ -2,10 +2,13 @@
 the forwarder, the broker and the platform's support staff."""
 
 import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from calista import clocks
+from cfs import services
 from cfs.models import Carrier, Handoff, HandoffBatch
 from shipments import lifecycle
 from shipments.models import Manifest, Shipment
@@ -385,9 +388,7 @@ def test_the_station_brings_parcels_back_from_exam(client, station_world, cfs_us
 def test_the_general_order_page_shows_the_countdown(client, forwarder_org, cfs_org, cfs_user):
     from datetime import timedelta
 
-    from django.utils import timezone
-
-    today = timezone.localdate()
+    today = clocks.airport_today("LAX")
     mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("OLD1",), arrival_date=today - timedelta(days=16))
     mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("WARN1",), arrival_date=today - timedelta(days=11))
     mawb_at(forwarder_org, cfs_org, mawb="16012345690", hawbs=("NEW1",), arrival_date=today - timedelta(days=2))
@@ -406,9 +407,7 @@ def test_the_general_order_page_shows_the_countdown(client, forwarder_org, cfs_o
 def test_the_general_order_page_counts_from_the_day_each_flight_actually_arrived(client, forwarder_org, cfs_org, cfs_user):
     from datetime import timedelta
 
-    from django.utils import timezone
-
-    today = timezone.localdate()
+    today = clocks.airport_today("LAX")
     # Scheduled nine days ago, landed three days early: day 12. Scheduled sixteen days ago, landed five days late: day 11.
     mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("EARLY1",), arrival_date=today - timedelta(days=9),
             arrived_on=today - timedelta(days=12))
@@ -428,6 +427,62 @@ def test_the_general_order_page_counts_from_the_day_each_flight_actually_arrived
     queues = client.get("/cfs/").content.decode()
     assert 'data-testid="count-go_warning">2<' in queues and 'data-testid="count-go_overdue">0<' in queues
     assert "EARLY1" in queues and "LATE1" in queues  # the alert's list of parcels running out of time
+
+
+# --- The station's clock: its day is the day at its airport --------------------------------------
+
+FIVE_PM_AT_LAX = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)  # 17:00 PDT on 9 March: already the 10th in UTC
+
+
+@pytest.mark.parametrize("who", ["cfs_user", "support_user"])  # the station's staff, and support (on UTC) looking at it
+def test_at_five_in_the_afternoon_at_lax_the_general_order_clock_counts_on_lax_s_date(client, clock, forwarder_org, cfs_org, who,
+                                                                                      request):
+    clock(FIVE_PM_AT_LAX)
+    # Landed on 23 February: day 14 on 9 March at LAX, one day left (UTC's 10 March would already say general order).
+    mawb_at(forwarder_org, cfs_org, hawbs=("FEB23",), arrival_date=date(2026, 2, 23))
+    client.force_login(request.getfixturevalue(who))
+    page = client.get("/cfs/general-order/?station=cfs-lax").content.decode()
+    assert re.search(r'data-testid="hawb-row-FEB23".*?data-testid="go-warning">day 14: 1 day left<', page, re.S)
+    queues = client.get("/cfs/?station=cfs-lax").content.decode()
+    assert 'data-testid="count-go_warning">1<' in queues and 'data-testid="count-go_overdue">0<' in queues
+    clock(FIVE_PM_AT_LAX + timedelta(hours=7))  # midnight at LAX: now it is day 15
+    assert 'data-testid="count-go_overdue">1<' in client.get("/cfs/?station=cfs-lax").content.decode()
+
+
+def handed_at(shipment, moment):
+    Handoff.objects.filter(shipment=shipment).update(handed_at=moment)
+
+
+def test_at_five_in_the_afternoon_at_lax_today_s_hand_offs_are_those_since_lax_s_midnight(client, clock, station_world, cfs_org,
+                                                                                        cfs_user, support_user, ups):
+    manifest, _waiting = station_world
+    clock(FIVE_PM_AT_LAX)
+    handed_at(parcel(manifest, "H0001"), datetime(2026, 3, 9, 7, 30, tzinfo=UTC))  # 00:30 PDT on the 9th: today
+    services.shipment_hand_off(cfs=cfs_org, user=cfs_user, shipment_id=parcel(manifest, "H0002").pk, carrier_id=ups.pk,
+                               tracking_number="1Z999AA10123456795")
+    handed_at(parcel(manifest, "H0002"), datetime(2026, 3, 9, 6, 30, tzinfo=UTC))  # 23:30 PDT on the 8th: yesterday
+    client.force_login(cfs_user)
+    scan = client.get("/cfs/scan/").content.decode()
+    assert 'data-testid="scan-count">1<' in scan and 'data-testid="log-H0001"' in scan and 'data-testid="log-H0002"' not in scan
+    day = client.get("/cfs/handoffs/").content.decode()
+    assert "Hand-offs · 2026-03-09" in day and "H0001" in day and "1Z999AA10123456795" not in day
+    assert "<td>00:30</td>" in day  # the time at the station
+    assert "1Z999AA10123456795" in client.get("/cfs/handoffs/?date=2026-03-08").content.decode()
+    client.force_login(support_user)  # support reads the station's day on the station's clock, from anywhere
+    day = client.get("/cfs/handoffs/?station=cfs-lax").content.decode()
+    assert "Hand-offs · 2026-03-09" in day and "<td>00:30</td>" in day and "1Z999AA10123456795" not in day
+
+
+def test_the_day_the_clocks_go_forward_holds_the_hand_offs_of_its_23_hours(client, clock, station_world, cfs_user, ups):
+    manifest, _waiting = station_world
+    clock(datetime(2026, 3, 9, 12, 0, tzinfo=UTC))
+    handed_at(parcel(manifest, "H0001"), datetime(2026, 3, 9, 6, 59, tzinfo=UTC))  # 23:59 PDT on 8 March
+    client.force_login(cfs_user)
+    assert "H0001" in client.get("/cfs/handoffs/?date=2026-03-08").content.decode()
+    assert "H0001" not in client.get("/cfs/handoffs/?date=2026-03-09").content.decode()
+    sheet = client.get(f"/cfs/handoffs/manifest/?carrier={ups.pk}&date=2026-03-08").content.decode()
+    assert re.findall(r'data-barcode="(\w+)"', sheet) == ["H0001"] and "<td>23:59</td>" in sheet
+    assert "printed 2026-03-09 05:00 PDT" in sheet  # printed on the station's clock, and says which
 
 
 # --- Printables, carriers ----------------------------------------------------------------------
