@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 
 from accounts import access
+from calista import clocks
 from cfs.models import Carrier, Handoff
 from shipments.models import Custody, CustomsStatus
 
@@ -131,6 +132,12 @@ def general_order_due(today: date, level: str = "") -> Q:
     if level == "warning":
         return WATCHED & Q(arrived_on__lte=warn_from, arrived_on__gt=overdue_from)
     return WATCHED & Q(arrived_on__lte=warn_from)
+
+
+def general_order_due_now(level: str = "", *, airport: str = "") -> Q:
+    """general_order_due on today at each parcel's own airport (or at `airport`), for lists across airports: a parcel at
+    JFK reaches its day 10 at JFK's midnight, one at LAX three hours later."""
+    return clocks.today_at_each(lambda today: general_order_due(today, level), airport=airport)
 
 
 def by_clock(shipments: QuerySet) -> QuerySet:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
-from datetime import time as clock
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Value
@@ -30,7 +29,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from cfs.queues import GENERAL_ORDER_DAYS, GENERAL_ORDER_WARNING_DAY, general_order_due
+from calista import clocks
+from cfs.queues import GENERAL_ORDER_DAYS, GENERAL_ORDER_WARNING_DAY, general_order_due, general_order_due_now
 from customs.ace.explain import explain
 from dashboards.models import FlowTally, StatusTally
 from dashboards.tallies import arriving_since, tallies_as_of
@@ -59,10 +59,6 @@ def airports() -> list[str]:
 
 def period_days(period: str) -> int:
     return PERIODS.get(period, PERIODS[DEFAULT_PERIOD])[0]
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, clock.min, tzinfo=timezone.get_current_timezone())
 
 
 # --- The list behind a number ----------------------------------------------------------------------------
@@ -127,21 +123,27 @@ class BoardFilter:
         return not self.params()
 
 
-def _events_between(event: str, start: date | None, end: date | None, code: str = "") -> QuerySet:
+def _events_between(event: str, start: date | None, end: date | None, code: str = "", airport: str = "") -> QuerySet:
+    """The events of the days from `start` to `end`, each day its shipment's airport's (as the tallies count them)."""
     dimension, to_state = EVENTS[event]
     events = ShipmentEvent.objects.filter(dimension=dimension, to_state=to_state)
-    if start:
-        events = events.filter(at__gte=_day_start(start))
-    if end:
-        events = events.filter(at__lt=_day_start(end + timedelta(days=1)))
+    if start or end:
+        on_days = Q()
+        for zone, rows in clocks.airport_clocks("shipment__destination_airport", airport=airport):
+            if start:
+                rows &= Q(at__gte=clocks.day_bounds(start, zone)[0])
+            if end:
+                rows &= Q(at__lt=clocks.day_bounds(end, zone)[1])
+            on_days |= rows
+        events = events.filter(on_days)
     if code:  # an ACE rejection names a few codes: matched by position, as the tallies read them
         events = events.filter(Q(data__codes__0=code) | Q(data__codes__1=code) | Q(data__codes__2=code))
     return events
 
 
 def shipments_filter(*, org, criteria: BoardFilter, today: date | None = None) -> QuerySet:
-    """The shipments a board number counts (live), scoped to what `org` may see."""
-    today = today or timezone.localdate()
+    """The shipments a board number counts (live), scoped to what `org` may see. The general-order clock reads each
+    parcel's day at its own airport, unless `today` fixes one day for all."""
     shipments = access.shipments_for(org)
     if criteria.airport:
         shipments = shipments.filter(destination_airport=criteria.airport)
@@ -156,11 +158,11 @@ def shipments_filter(*, org, criteria: BoardFilter, today: date | None = None) -
     if criteria.custody:
         shipments = shipments.filter(custody=criteria.custody)
     if criteria.general_order:
-        shipments = shipments.filter(general_order_due(today, criteria.general_order))
+        shipments = shipments.filter(_general_order_due(criteria.general_order, airport=criteria.airport, today=today))
     if criteria.hold_agency or criteria.hold_age:
         shipments = shipments.filter(pk__in=_open_holds(criteria.hold_agency, criteria.hold_age).values("shipment_id"))
     if criteria.event:
-        events = _events_between(criteria.event, criteria.event_from, criteria.event_to, criteria.code)
+        events = _events_between(criteria.event, criteria.event_from, criteria.event_to, criteria.code, criteria.airport)
         shipments = shipments.filter(pk__in=events.values("shipment_id"))
     return shipments
 
@@ -327,11 +329,17 @@ def _holds(org, airport: str) -> tuple[list[dict], int]:
     return holds, sum(h["total"] for h in holds)
 
 
-def _general_order(org, airport: str, today: date) -> list[Figure]:
-    shipments = access.shipments_for(org).filter(general_order_due(today))  # day 10 or later: read through shipment_go_watch
+def _general_order_due(level: str, *, airport: str, today: date | None) -> Q:
+    return general_order_due(today, level) if today is not None else general_order_due_now(level, airport=airport)
+
+
+def _general_order(org, airport: str, today: date | None) -> list[Figure]:
+    # day 10 or later: read through shipment_go_watch
+    shipments = access.shipments_for(org).filter(_general_order_due("", airport=airport, today=today))
     if airport:
         shipments = shipments.filter(destination_airport=airport)
-    counts = shipments.aggregate(**{level: Count("pk", filter=general_order_due(today, level)) for level in ("warning", "overdue")})
+    counts = shipments.aggregate(**{level: Count("pk", filter=_general_order_due(level, airport=airport, today=today))
+                                    for level in ("warning", "overdue")})
     return [
         Figure("warning", _("Day %(from)s to %(to)s since arrival") % {"from": GENERAL_ORDER_WARNING_DAY, "to": GENERAL_ORDER_DAYS - 1},
                counts["warning"], BoardFilter(airport=airport, general_order="warning").url()),
@@ -351,8 +359,14 @@ def _mawbs(org, airport: str) -> tuple[list[Figure], Figure]:
 
 
 def board_read(*, org, airport: str = "", period: str = DEFAULT_PERIOD, today: date | None = None) -> Board:
-    """Every figure of one airport's board (or all airports' when `airport` is empty), for the period, as `org` sees it."""
-    today = today or timezone.localdate()
+    """Every figure of one airport's board (or all airports' when `airport` is empty), for the period, as `org` sees it.
+
+    A day is the airport's own (calista/clocks.py). An airport's board's today is today there; the all-airports board's
+    is the newest day any airport has reached (JFK's from its midnight, while LAX is still on the day before), so that
+    no figure falls on a day the board does not show yet, and each of its days sums every airport's own day of that
+    date. Its general-order figures count each parcel on its own airport's today. `today` fixes the day (tests)."""
+    fixed = today
+    today = today or (clocks.airport_today(airport) if airport else clocks.latest_today(airports()))
     period = period if period in PERIODS else DEFAULT_PERIOD
     since = today - timedelta(days=period_days(period) - 1)
     chart_since = min(since, today - timedelta(days=CHART_DAYS - 1))
@@ -380,7 +394,7 @@ def board_read(*, org, airport: str = "", period: str = DEFAULT_PERIOD, today: d
         rejections=[{"code": code, "count": n, "meaning": meanings[code]["meaning"],
                      "url": BoardFilter(airport=airport, event="rejected", event_from=since, code=code).url()}
                     for code, n in rejected],
-        general_order=_general_order(org, airport, today),
+        general_order=_general_order(org, airport, fixed),
         mawbs=mawbs, mawbs_total=mawbs_total,
     )
     board.chart = {

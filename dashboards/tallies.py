@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime, timedelta
-from datetime import time as clock
 
 from django.db import connections, transaction
 from django.db.models import BigIntegerField, Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -34,6 +33,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, Floor, Greatest, Ln, Round, TruncDate
 from django.utils import timezone
 
+from calista import clocks
 from dashboards.models import FlowTally, StatusTally, TallyRun
 from shipments.models import Custody, CustomsStatus, Shipment, ShipmentEvent
 
@@ -64,10 +64,6 @@ def bucket_of(seconds: float) -> int:
     import math
 
     return math.floor(BUCKETS_PER_E * math.log(1 + max(0.0, seconds) / 60))
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, clock.min, tzinfo=timezone.get_current_timezone())
 
 
 def _insert_select(model, queryset: QuerySet) -> int:
@@ -118,19 +114,27 @@ def _duration(earlier) -> Func:
     return Cast(Round(Greatest(Epoch(F("at")) - Epoch(Coalesce(earlier, F("at"))), Value(0.0))), output_field=BigIntegerField())
 
 
-def _flows(events: QuerySet, *, metric: str, seconds) -> QuerySet:
-    """Per day, airport, tenancy and band of duration: how many events and their total duration."""
+def _flows(events: QuerySet, *, metric: str, seconds, zone) -> QuerySet:
+    """Per day (on `zone`'s clock), airport, tenancy and band of duration: how many events and their total duration."""
     band = Floor(Ln(seconds / Value(60.0) + Value(1.0)) * Value(float(BUCKETS_PER_E)))
     return (events.order_by()
-            .annotate(**_tenancy("shipment__"), day=TruncDate("at", tzinfo=timezone.get_current_timezone()), metric=Value(metric),
+            .annotate(**_tenancy("shipment__"), day=TruncDate("at", tzinfo=zone), metric=Value(metric),
                       code=Value(""), bucket=Cast(band, output_field=FlowTally._meta.get_field("bucket")))
             .values(*TENANCY, "day", "metric", "code", "bucket")
             .annotate(count=Count("id"), seconds=Sum(seconds)))
 
 
 def flow_rows(*, since: date) -> list[QuerySet]:
-    """The queries whose rows make the flows of the days from `since` on: releases, hand-offs, rejections by code."""
-    events = ShipmentEvent.objects.filter(at__gte=_day_start(since), to_state__in=FLOW_STATES)
+    """The queries whose rows make the flows of the days from `since` on: releases, hand-offs, rejections by code.
+
+    A day is the airport's (calista/clocks.py): a release at LAX at 18:00 local counts on that day at LAX, not on the
+    next (UTC's). SQL turns a moment into a day in one zone a query, so there are queries for each airports' clock."""
+    return [rows for zone, airports in clocks.airport_clocks("shipment__destination_airport")
+            for rows in _flow_rows(since=since, zone=zone, airports=airports)]
+
+
+def _flow_rows(*, since: date, zone, airports: Q) -> list[QuerySet]:
+    events = ShipmentEvent.objects.filter(airports, at__gte=clocks.day_bounds(since, zone)[0], to_state__in=FLOW_STATES)
     mine = ShipmentEvent.objects.filter(shipment_id=OuterRef("shipment_id"))
     arrived = mine.filter(dimension=ShipmentEvent.Dimension.CUSTODY, to_state=Custody.AT_TERMINAL).order_by("at").values("at")[:1]
     released = (mine.filter(dimension=ShipmentEvent.Dimension.CUSTOMS, to_state=CustomsStatus.RELEASED, at__lte=OuterRef("at"))
@@ -139,12 +143,12 @@ def flow_rows(*, since: date) -> list[QuerySet]:
     return [
         # Released before the flight landed counts as released on arrival: zero.
         _flows(events.filter(dimension=ShipmentEvent.Dimension.CUSTOMS, to_state=CustomsStatus.RELEASED),
-               metric=FlowTally.Metric.RELEASED, seconds=_duration(Subquery(arrived))),
+               metric=FlowTally.Metric.RELEASED, seconds=_duration(Subquery(arrived)), zone=zone),
         _flows(events.filter(dimension=ShipmentEvent.Dimension.CUSTODY, to_state=Custody.HANDED_OFF),
-               metric=FlowTally.Metric.HANDED_OFF, seconds=_duration(Subquery(released))),
+               metric=FlowTally.Metric.HANDED_OFF, seconds=_duration(Subquery(released)), zone=zone),
         *[
             (rejected.annotate(code=KT(f"data__codes__{position}")).filter(code__isnull=False)
-             .annotate(**_tenancy("shipment__"), day=TruncDate("at", tzinfo=timezone.get_current_timezone()),
+             .annotate(**_tenancy("shipment__"), day=TruncDate("at", tzinfo=zone),
                        metric=Value(FlowTally.Metric.REJECTED), bucket=Value(0))
              .values(*TENANCY, "day", "metric", "code", "bucket")
              .annotate(count=Count("id"), seconds=Value(0)))
@@ -155,8 +159,10 @@ def flow_rows(*, since: date) -> list[QuerySet]:
 
 def tallies_refresh(*, today: date | None = None, full: bool = False) -> dict:
     """Recompute the summary tables: every status tally, and the flows since yesterday (all kept days when `full`,
-    or when the flows were never computed). Returns what it did, for the task's log and the bench."""
-    today = today or timezone.localdate()
+    or when the flows were never computed). Returns what it did, for the task's log and the bench.
+
+    `today` is the earliest of the airports' todays: "since yesterday" then covers every airport's yesterday."""
+    today = today or min(timezone.localdate(timezone.now(), zone) for zone, _airports in clocks.airport_clocks())
     started = time.monotonic()
     TallyRun.objects.get_or_create(pk=1, defaults={"finished_at": None})
     with transaction.atomic():

@@ -16,7 +16,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
+from calista import clocks
 from customs.models import Hold
+from dashboards.boards import airports
 from dashboards.tallies import tallies_refresh
 from shipments.models import Shipment, ShipmentEvent
 from tests.factories import OrganizationFactory, UserFactory, manifest_for, member, shipment_for
@@ -83,8 +85,9 @@ def cfs_colleague(cfs_org):
 
 @pytest.fixture
 def world(forwarder_org, other_forwarder_org, third_forwarder_org, cfs_org, other_cfs_org, operator_org):
-    """The shipments every board test counts. Durations of A's releases from arrival: 1, 2, 3, 4 and 10 hours."""
-    today = timezone.localdate()
+    """The shipments every board test counts. Durations of A's releases from arrival: 1, 2, 3, 4 and 10 hours.
+    Scheduled days count from the all-airports board's today (the newest of the airports' days)."""
+    today = clocks.latest_today(airports())
     brokers = {"A": "BRK", "B": "BRK", "C": "OTB"}
     stations = {"LAX": cfs_org, "JFK": other_cfs_org}
     parcels: dict[str, Parcel] = {}

@@ -2,13 +2,14 @@
 
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from calista import clocks
 from dashboards import boards
 from dashboards.boards import BoardFilter
 from dashboards.tallies import tallies_refresh
@@ -95,7 +96,7 @@ def test_the_general_order_risk_counts_parcels_from_day_10_and_past_day_15(world
 def test_the_general_order_risk_and_its_lists_count_from_the_day_each_flight_actually_arrived(forwarder_org, owner, client):
     from tests.factories import manifest_for, shipment_for
 
-    today = timezone.localdate()
+    today = clocks.airport_today("LAX")
 
     def flight(hawb, mawb, scheduled, landed, custody="broken_down"):
         manifest = manifest_for(forwarder_org, mawb=mawb, arrival_date=today - timedelta(days=scheduled), custody=custody,
@@ -122,7 +123,7 @@ def test_mawbs_still_open_are_counted_by_custody(world, owner):
 
 def test_throughput_per_day_counts_arrivals_releases_and_hand_offs(world, owner):
     board = boards.board_read(org=owner.membership.organization, period="7d")
-    today = timezone.localdate()
+    today = clocks.latest_today(boards.airports())
     arrived = {d["day"]: d["arrived"] for d in board.days if d["arrived"]}
     assert arrived == {today: 3, today - timedelta(days=5): 4}
     assert sum(d["released"] for d in board.days) == 5
@@ -360,3 +361,61 @@ def test_each_role_home_offers_the_boards(world, owner, cfs_user, support_user, 
     client.force_login(support_user)
     home = client.get("/").content.decode()
     assert 'href="/boards/support/"' in home and 'href="/boards/"' in home
+
+
+# --- Each airport's own day ------------------------------------------------------------------------------------
+
+NEAR_MIDNIGHT = datetime(2026, 3, 10, 5, 30, tzinfo=UTC)  # 22:30 PDT on the 9th at LAX, 01:30 EDT on the 10th at JFK
+
+
+@pytest.fixture
+def two_coasts(forwarder_org, clock):
+    """At NEAR_MIDNIGHT: a parcel released at LAX and one at JFK at that very moment."""
+    from tests.dashboards.conftest import released
+    from tests.factories import manifest_for, shipment_for
+
+    clock(NEAR_MIDNIGHT)
+    lax = shipment_for(manifest_for(forwarder_org, airport="LAX", arrival_date=date(2026, 3, 9)), hawb="L1", status="released")
+    jfk = shipment_for(manifest_for(forwarder_org, mawb="16012345686", airport="JFK", arrival_date=date(2026, 3, 9)), hawb="J1",
+                       status="released")
+    released(lax, NEAR_MIDNIGHT)
+    released(jfk, NEAR_MIDNIGHT)
+    tallies_refresh(full=True)
+
+
+def test_an_airports_board_counts_the_days_of_that_airport(two_coasts, owner):
+    org = owner.membership.organization
+    lax, jfk = boards.board_read(org=org, airport="LAX"), boards.board_read(org=org, airport="JFK")
+    assert lax.today == date(2026, 3, 9) and jfk.today == date(2026, 3, 10)
+    assert (lax.days[-1]["day"], lax.days[-1]["released"]) == (date(2026, 3, 9), 1)
+    assert (jfk.days[-1]["day"], jfk.days[-1]["released"]) == (date(2026, 3, 10), 1)
+
+
+def test_the_all_airports_board_runs_to_the_newest_airport_day_and_sums_each_airports_own_day(two_coasts, owner, client):
+    board = boards.board_read(org=owner.membership.organization)
+    assert board.today == date(2026, 3, 10)  # JFK's, past its midnight; LAX is still on the 9th
+    released = {d["day"]: d["released"] for d in board.days if d["released"]}
+    assert released == {date(2026, 3, 9): 1, date(2026, 3, 10): 1}  # LAX's evening on the 9th, JFK's night on the 10th
+    client.force_login(owner)
+    listed = {d["day"]: sorted(s.hawb for s in client.get(d["released_url"]).context["page"]) for d in board.days if d["released"]}
+    assert listed == {date(2026, 3, 9): ["L1"], date(2026, 3, 10): ["J1"]}  # each number's list, on the same clocks
+
+
+def test_the_all_airports_board_counts_general_order_on_each_parcels_own_airport_day(forwarder_org, owner, client, clock):
+    from tests.factories import manifest_for, shipment_for
+
+    clock(NEAR_MIDNIGHT)
+
+    def landed(hawb, mawb, airport, day):
+        manifest = manifest_for(forwarder_org, mawb=mawb, airport=airport, custody="broken_down", arrived_on=day)
+        shipment_for(manifest, hawb=hawb, status="accepted", custody="broken_down")
+
+    landed("LAX22", "16012345675", "LAX", date(2026, 2, 22))  # day 15 on LAX's 9 March: general order
+    landed("LAX23", "16012345686", "LAX", date(2026, 2, 23))  # day 14 on LAX's 9 March: a warning, one day left
+    landed("JFK23", "16012345690", "JFK", date(2026, 2, 23))  # day 15 on JFK's 10 March: general order
+    board = boards.board_read(org=owner.membership.organization)
+    assert by(board.general_order) == {"warning": 1, "overdue": 2}
+    client.force_login(owner)
+    listed = {f.key: sorted(s.hawb for s in client.get(f.url).context["page"]) for f in board.general_order}
+    assert listed == {"warning": ["LAX23"], "overdue": ["JFK23", "LAX22"]}
+    assert by(boards.board_read(org=owner.membership.organization, airport="LAX").general_order) == {"warning": 1, "overdue": 1}

@@ -1,12 +1,12 @@
 """The boards' summary tables: recomputed from the shipments and events, idempotent, fresh within a refresh."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Q
-from django.utils import timezone
 
+from calista import clocks
 from cfs.queues import WATCHED
 from dashboards import boards, tallies
 from dashboards.models import FlowTally, StatusTally, TallyRun
@@ -30,9 +30,10 @@ def test_a_refresh_run_twice_leaves_the_same_tallies(world):
 
 
 def test_the_first_run_builds_every_kept_day_and_later_runs_only_since_yesterday(world):
-    assert TallyRun.objects.get().flows_from == timezone.localdate() - timedelta(days=tallies.KEEP_DAYS)
+    today = clocks.airport_today("LAX")  # the westernmost airport's: its yesterday is the earliest
+    assert TallyRun.objects.get().flows_from == today - timedelta(days=tallies.KEEP_DAYS)
     result = tallies.tallies_refresh()
-    assert not result["full"] and result["flows_from"] == (timezone.localdate() - timedelta(days=1)).isoformat()
+    assert not result["full"] and result["flows_from"] == (today - timedelta(days=1)).isoformat()
 
 
 def test_a_change_reaches_the_board_at_the_next_refresh(world, owner):
@@ -59,10 +60,10 @@ def test_days_that_are_over_stay_as_they_were_unless_everything_is_recomputed(wo
 
 
 def test_days_older_than_kept_are_dropped(world):
-    old = timezone.localdate() - timedelta(days=tallies.KEEP_DAYS + 3)
+    old = clocks.airport_today("LAX") - timedelta(days=tallies.KEEP_DAYS + 3)
     FlowTally.objects.create(airport="LAX", forwarder_org=1, broker_org=0, cfs_org=0, day=old, metric="rejected", code="E01", count=1)
     tallies.tallies_refresh()
-    assert not FlowTally.objects.filter(day__lt=timezone.localdate() - timedelta(days=tallies.KEEP_DAYS)).exists()
+    assert not FlowTally.objects.filter(day__lt=clocks.airport_today("LAX") - timedelta(days=tallies.KEEP_DAYS)).exists()
 
 
 @pytest.mark.parametrize("minutes", [0, 0.5, 1, 59, 60, 61, 125, 24 * 60, 3 * 24 * 60 + 7, 40 * 24 * 60])
@@ -97,7 +98,7 @@ def test_a_release_with_no_arrival_yet_counts_as_released_on_arrival(forwarder_o
 
 
 def test_status_tallies_keep_only_recent_arrivals(forwarder_org):
-    today = timezone.localdate()
+    today = clocks.airport_today("LAX")
     shipment_for(manifest_for(forwarder_org, arrival_date=today - timedelta(days=tallies.STATUS_DAYS + 1)), hawb="OLD")
     shipment_for(manifest_for(forwarder_org, mawb="16012345686", arrival_date=today + timedelta(days=2)), hawb="NEXT")
     late = manifest_for(forwarder_org, mawb="16012345690", arrival_date=today - timedelta(days=tallies.STATUS_DAYS + 2),
@@ -111,7 +112,7 @@ def test_status_tallies_keep_only_recent_arrivals(forwarder_org):
 def test_a_flight_that_lands_is_counted_at_the_next_refresh_on_the_day_its_arrival_notice_names(forwarder_org, owner):
     from shipments import lifecycle
 
-    today = timezone.localdate()
+    today = clocks.airport_today("LAX")
     manifest = manifest_for(forwarder_org, arrival_date=today - timedelta(days=3))  # due three days ago, not landed
     shipment_for(manifest, hawb="L1")
     tallies.tallies_refresh()
@@ -141,3 +142,22 @@ def test_the_indexes_the_boards_rely_on_match_the_conditions_they_serve():
     assert landed.condition == Q(arrived_on__isnull=False) and landed.fields[0] == "arrived_on"  # as arriving_since asks
     flow = next(i for i in ShipmentEvent._meta.indexes if i.name == "event_flow_at")
     assert flow.condition.children[0][1] == list(tallies.FLOW_STATES)
+
+
+def test_a_day_of_releases_is_the_day_at_the_airport_where_they_happened(forwarder_org, clock):
+    clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+    lax = shipment_for(manifest_for(forwarder_org, airport="LAX"), hawb="L1", status="released")
+    jfk = shipment_for(manifest_for(forwarder_org, mawb="16012345686", airport="JFK"), hawb="J1", status="released")
+    released(lax, datetime(2026, 3, 10, 5, 30, tzinfo=UTC))  # 22:30 PDT on the 9th at LAX
+    released(jfk, datetime(2026, 3, 10, 5, 30, tzinfo=UTC))  # 01:30 EDT on the 10th at JFK
+    tallies.tallies_refresh(full=True)
+    assert sorted(FlowTally.objects.filter(metric="released").values_list("airport", "day")) == [
+        ("JFK", date(2026, 3, 10)), ("LAX", date(2026, 3, 9))]
+
+
+def test_a_refresh_just_after_midnight_at_lax_recomputes_lax_s_yesterday(forwarder_org, clock):
+    clock(datetime(2026, 3, 10, 7, 5, tzinfo=UTC))  # 00:05 PDT on the 10th at LAX, 03:05 EDT at JFK
+    assert tallies.tallies_refresh(full=True)["flows_from"] == (date(2026, 3, 10) - timedelta(days=tallies.KEEP_DAYS)).isoformat()
+    assert tallies.tallies_refresh()["flows_from"] == "2026-03-09"
+    clock(datetime(2026, 3, 10, 4, 5, tzinfo=UTC))  # 00:05 EDT at JFK, still 21:05 PDT on the 9th at LAX
+    assert tallies.tallies_refresh()["flows_from"] == "2026-03-08"
