@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from calista import clocks
+
 
 class EffectiveDated(models.Model):
     effective_from = models.DateField(_("effective from"))
@@ -331,6 +333,11 @@ class InfoRequest(models.Model):
     @property
     def is_open(self):
         return self.answered_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its deadline, a day at the shipment's airport (read with the shipment)."""
+        return self.is_open and self.deadline < clocks.airport_today(self.shipment.destination_airport)
 
 
 class SimulatorEntry(models.Model):

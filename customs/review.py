@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import access
 from accounts.models import Organization
+from calista import clocks
 from calista.db import retry_on_conflict
 from calista.params import is_id
 from calista.queueing import enqueue
@@ -616,14 +617,15 @@ def shipments_resubmit(*, forwarder: Organization, user, shipment_ids: list[int]
 
 
 def info_request_ask(*, broker: Organization, user, shipment_id: int, question: str, deadline: date | None) -> InfoRequest:
-    """The broker asks the forwarder about a shipment (in scope), to be answered by the deadline."""
+    """The broker asks the forwarder about a shipment (in scope), to be answered by the deadline (a day at the shipment's
+    airport, where customs works: today there is still a valid deadline while it is already tomorrow in UTC)."""
     question = _clean_text(question, what=_("a question"))
     if deadline is None:
         raise ReviewError(_("Please give a deadline."))
-    if deadline < timezone.localdate():
-        raise ReviewError(_("The deadline is in the past: choose today or a later day."))
     with transaction.atomic():
         shipment = Shipment.objects.get(pk=shipment_id)
+        if deadline < clocks.airport_today(shipment.destination_airport):
+            raise ReviewError(_("The deadline is in the past: choose today or a later day."))
         if shipment.status in CLOSED:
             raise ReviewError(_("A shipment that is %(status)s needs no more information.") % {"status": shipment.get_status_display()})
         request = InfoRequest.objects.create(shipment=shipment, broker=broker, forwarder_id=shipment.forwarder_id, question=question,

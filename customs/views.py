@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import access
 from accounts.models import Organization
+from calista import clocks
 from calista.params import id_or_none
 from customs import review
 from customs.models import AceCode, Hold, PolicyLimit, PolicyRule
@@ -349,7 +350,7 @@ def info_requests(request):
     """The broker's questions to forwarders: open first, then answered."""
     requests = review.info_requests_for(request.org).order_by("answered_at", "deadline", "-asked_at")
     page = Paginator(requests, 50).get_page(request.GET.get("page"))
-    return render(request, "customs/info_requests.html", _workbench(request, page=page, today=timezone.localdate()))
+    return render(request, "customs/info_requests.html", _workbench(request, page=page))
 
 
 # --- One shipment: the panel on the shipment page, and the broker's actions on it -------------------
@@ -387,7 +388,8 @@ def shipment_panel(request, pk):
         "can_ask": status not in review.CLOSED,
         "fields": review.correction_choices(org=request.org, shipment=shipment),
         "requests": shipment.info_requests.select_related("asked_by", "answered_by").order_by("-asked_at"),
-        "holds": open_holds, "today": timezone.localdate(), "next": reverse("shipments:shipment_detail", args=[shipment.pk]),
+        "holds": open_holds, "today": clocks.airport_today(shipment.destination_airport),  # a deadline is a day at the airport
+        "next": reverse("shipments:shipment_detail", args=[shipment.pk]),
         "seen_at": seen_at.isoformat(),
     })
 

@@ -13,7 +13,6 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -318,7 +317,7 @@ def info_request_list(request):
     """The broker's questions about the forwarder's shipments: open ones first."""
     requests = review.info_requests_for(request.org).order_by("answered_at", "deadline", "-asked_at")
     page = Paginator(requests, 50).get_page(request.GET.get("page"))
-    return render(request, "customs/forwarder_requests.html", {"page": page, "today": timezone.localdate()})
+    return render(request, "customs/forwarder_requests.html", {"page": page})
 
 
 @require_POST

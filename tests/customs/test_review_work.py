@@ -1,12 +1,13 @@
 """Work after filing, and questions: ACE rejections corrected and re-filed, holds worked to an outcome, information requests."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Notification
+from calista import clocks
 from customs import review
 from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
 from shipments.models import Shipment, ShipmentEvent
@@ -156,7 +157,7 @@ def test_a_hold_outcome_must_be_released_or_seized_and_a_refused_seizure_changes
 def test_the_broker_asks_the_forwarder_who_is_told_in_the_portal_and_by_email(broker_org, broker_user, forwarder_org, owner,
                                                                               colleague, outsider, django_capture_on_commit_callbacks):
     shipment = waiting(forwarder_org, 1)[0]
-    deadline = timezone.localdate() + timedelta(days=2)
+    deadline = clocks.airport_today("LAX") + timedelta(days=2)
     with django_capture_on_commit_callbacks(execute=True):
         request = review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk,
                                           question="What is the fabric content?", deadline=deadline)
@@ -178,14 +179,42 @@ def test_a_request_needs_a_question_and_a_deadline_not_in_the_past(broker_org, b
     shipment = waiting(forwarder_org, 1)[0]
     with pytest.raises(review.ReviewError, match=message):
         review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question=question,
-                                deadline=timezone.localdate() + timedelta(days=days))
+                                deadline=clocks.airport_today("LAX") + timedelta(days=days))
     assert not InfoRequest.objects.exists() and not Notification.objects.exists()
+
+
+def test_a_deadline_is_a_day_at_the_shipments_airport(broker_org, broker_user, forwarder_org, clock):
+    clock(datetime(2026, 3, 10, 0, 0, tzinfo=UTC))  # 17:00 PDT on 9 March at LAX: already the 10th in UTC
+    shipment = waiting(forwarder_org, 1)[0]  # arriving at LAX
+    with pytest.raises(review.ReviewError, match="The deadline is in the past"):
+        review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question="Fabric?",
+                                deadline=date(2026, 3, 8))
+    request = review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question="Fabric?",
+                                      deadline=date(2026, 3, 9))  # today at LAX
+    assert not request.is_overdue
+
+
+def test_a_question_is_overdue_from_midnight_at_the_shipments_airport(broker_org, broker_user, forwarder_org, clock, owner, client):
+    clock(datetime(2026, 3, 9, 12, 0, tzinfo=UTC))
+    at_lax = waiting(forwarder_org, 1)[0]
+    at_jfk = waiting(forwarder_org, 1, mawb="16012345686")[0]
+    Shipment.objects.filter(pk=at_jfk.pk).update(destination_airport="JFK")
+    for shipment in (at_lax, at_jfk):
+        review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question=f"Fabric of {shipment.hawb}?",
+                                deadline=date(2026, 3, 9))
+    clock(datetime(2026, 3, 10, 5, 30, tzinfo=UTC))  # 22:30 PDT on the 9th at LAX, 01:30 EDT on the 10th at JFK
+    overdue = {r.shipment.hawb: r.is_overdue for r in review.info_requests_for(forwarder_org)}
+    assert overdue == {at_lax.hawb: False, at_jfk.hawb: True}
+    client.force_login(owner)
+    assert client.get("/requests/").content.decode().count(">overdue<") == 1
+    client.force_login(broker_user)
+    assert client.get("/customs/requests/").content.decode().count(">overdue<") == 1
 
 
 def test_the_forwarder_answers_once_and_the_broker_is_told(broker_org, broker_user, forwarder_org, owner):
     shipment = waiting(forwarder_org, 1)[0]
     request = review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question="Fabric?",
-                                      deadline=timezone.localdate())
+                                      deadline=clocks.airport_today("LAX"))
     review.info_request_answer(forwarder=forwarder_org, user=owner, request_id=request.pk, answer="100% cotton")
     request.refresh_from_db()
     assert (request.answer, request.answered_by, request.is_open) == ("100% cotton", owner, False)
@@ -203,7 +232,7 @@ def test_a_cancelled_shipment_needs_no_more_information(broker_org, broker_user,
     Shipment.objects.filter(pk=shipment.pk).update(status="cancelled")
     with pytest.raises(review.ReviewError, match="needs no more information"):
         review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question="Fabric?",
-                                deadline=timezone.localdate())
+                                deadline=clocks.airport_today("LAX"))
 
 
 def test_ace_messages_are_kept_for_the_entry_page(rejected_by_ace, broker_org, other_broker_org, operator_org):

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
+from calista import clocks
 from customs import filing, review
 from customs.models import Entry, Hold, HoldAction, InfoRequest
 from shipments.models import Shipment, ShipmentEvent
@@ -26,7 +27,7 @@ def case(forwarder_org, broker_org, broker_user):
     Shipment.objects.filter(pk=on_hold.pk).update(status="on_hold", open_holds=1)
     hold = Hold.objects.create(shipment=on_hold, agency="FDA", code="FH", placed_at=timezone.now())
     question = review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=waiting_one.pk, question="Fabric?",
-                                       deadline=timezone.localdate())
+                                       deadline=clocks.airport_today("LAX"))
     return {"shipment": Shipment.objects.get(pk=waiting_one.pk), "entry": Entry.objects.get(), "hold": hold, "question": question}
 
 
@@ -81,7 +82,7 @@ def post_urls(case) -> list[tuple[str, dict]]:
         (f"/customs/shipments/{shipment.pk}/decide/", {"action": "approve"}),
         (f"/customs/shipments/{shipment.pk}/correct/", {"field": "description", "value": "Phone case"}),
         (f"/customs/shipments/{shipment.pk}/refile/", {}),
-        (f"/customs/shipments/{shipment.pk}/ask/", {"question": "Invoice?", "deadline": timezone.localdate().isoformat()}),
+        (f"/customs/shipments/{shipment.pk}/ask/", {"question": "Invoice?", "deadline": clocks.airport_today("LAX").isoformat()}),
     ]
 
 
@@ -394,13 +395,13 @@ def test_the_broker_asks_with_a_deadline_that_is_not_in_the_past(client, case, b
     shipment = case["shipment"]
     client = as_user(client, broker_user)
     url = f"/customs/shipments/{shipment.pk}/ask/"
-    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    yesterday = (clocks.airport_today("LAX") - timedelta(days=1)).isoformat()
     response = client.post(url, {"question": "Invoice?", "deadline": yesterday})
     assert response.status_code == 400 and "The deadline is in the past" in response.content.decode()
     response = client.post(url, {"question": "Invoice?", "deadline": "next week"})
     assert response.status_code == 400 and "Enter a valid date." in response.content.decode()
     assert InfoRequest.objects.count() == 1
-    assert client.post(url, {"question": "Invoice?", "deadline": timezone.localdate().isoformat()}).status_code == 302
+    assert client.post(url, {"question": "Invoice?", "deadline": clocks.airport_today("LAX").isoformat()}).status_code == 302
     assert InfoRequest.objects.count() == 2
 
 
