@@ -11,7 +11,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "airport", "firms_code", "filer_code", "default_broker"]
+    list_display = ["name", "slug", "kind", "airport", "firms_code", "filer_code", "default_broker", "time_zone"]
     list_filter = ["kind", "airport"]
     search_fields = ["name", "slug", "firms_code"]
     prepopulated_fields = {"slug": ["name"]}

@@ -5,11 +5,17 @@ from the organization's kind (see accounts/access.py, the only place that
 turns this into querysets).
 """
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from calista import clocks
+from calista.clocks import validate_time_zone
 
 firms_code_validator = RegexValidator(r"^[A-Z0-9]{4}$", _("A FIRMS code is 4 capital letters or digits."))
 filer_code_validator = RegexValidator(r"^[A-Z0-9]{3}$", _("A filer code is 3 capital letters or digits."))
@@ -42,6 +48,11 @@ class Organization(models.Model):
         _("filer code"), max_length=3, blank=True, validators=[filer_code_validator],
         help_text=_("Brokers: the 3-character ACE filer code that starts every entry number."),
     )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone],
+        help_text=_("The time zone its people read times in, such as Asia/Shanghai; empty: the portal's. "
+                    "Container freight stations keep their airport's time."),
+    )
     auto_file = models.BooleanField(
         _("file on approval"), default=False,
         help_text=_("Brokers: transmit entries to ACE as soon as they are approved."),
@@ -64,6 +75,8 @@ class Organization(models.Model):
                 errors["airport"] = _("Choose one of the served airports: %s.") % ", ".join(settings.SERVED_AIRPORTS)
             if not self.firms_code:
                 errors["firms_code"] = _("A container freight station needs its FIRMS code.")
+            if self.time_zone:
+                errors["time_zone"] = _("A container freight station keeps its airport's time.")
         elif self.airport or self.firms_code:
             errors["airport"] = _("Only a container freight station has an airport and a FIRMS code.")
         if self.kind == self.Kind.BROKER and not self.filer_code:
@@ -74,6 +87,13 @@ class Organization(models.Model):
             errors["default_broker"] = _("A forwarder needs the customs broker who reviews and files its shipments.")
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The clock its people read times on: a station's airport's; else the zone it chose, or the portal's."""
+        if self.is_cfs:
+            return clocks.airport_zone(self.airport)
+        return clocks.zone_named(self.time_zone) or timezone.get_default_timezone()
 
     @property
     def is_forwarder(self):

@@ -26,5 +26,6 @@ urlpatterns = [
     )), name="password_reset_confirm"),
     path("password/reset/complete/", login_not_required(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"),
     path("profile/", views.profile, name="profile"),
+    path("profile/time-zone/", views.organization_time_zone, name="organization_time_zone"),
     path("notifications/", views.notifications, name="notifications"),
 ]

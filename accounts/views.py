@@ -1,12 +1,15 @@
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Membership, Notification
+from accounts.models import Membership, Notification, Organization
+from calista import clocks
 
 
 class NotificationForm(forms.ModelForm):
@@ -15,8 +18,32 @@ class NotificationForm(forms.ModelForm):
         fields = ["email_notifications"]
 
 
+class TimeZoneForm(forms.ModelForm):
+    """The organization's time zone, chosen from the zones the time zone data knows."""
+
+    time_zone = forms.ChoiceField(label=gettext_lazy("Time zone of the organization"), required=False)
+
+    class Meta:
+        model = Organization
+        fields = ["time_zone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        portal = _("The portal's (%(zone)s)") % {"zone": timezone.get_default_timezone_name()}
+        self.fields["time_zone"].choices = [("", portal), *((name, name) for name in sorted(clocks.zone_names()))]
+        self.fields["time_zone"].help_text = _("Every member reads times in it.")
+
+
+def _time_zone_form(request, data=None) -> TimeZoneForm | None:
+    """An organization's administrator chooses its zone; a station keeps its airport's, so it has no such form."""
+    membership = request.membership
+    if membership is None or not membership.is_admin or request.org.is_cfs:
+        return None
+    return TimeZoneForm(data, instance=request.org)
+
+
 def profile(request):
-    """The user's own page: organization, role and notification choice."""
+    """The user's own page: organization, role and notification choice (and, for an administrator, the time zone)."""
     form = None
     if request.membership is not None:
         form = NotificationForm(request.POST or None, instance=request.membership)
@@ -24,7 +51,20 @@ def profile(request):
             form.save()
             messages.success(request, _("Your settings were saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form, "time_zone_form": _time_zone_form(request)})
+
+
+@require_POST
+def organization_time_zone(request):
+    form = _time_zone_form(request, request.POST)
+    if form is None:
+        raise PermissionDenied
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": request.org.zone})
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": NotificationForm(instance=request.membership), "time_zone_form": form},
+                  status=400)
 
 
 @require_GET

@@ -46,7 +46,8 @@ def _shipment_columns() -> list[tuple[str, str]]:
         ("consignee_zip", _("ZIP code")), ("consignee_phone", _("Phone")), ("consignee_email", _("E-mail")),
         ("description", _("Description")), ("hts_code", _("HTS code")), ("country_of_origin", _("Country of origin")),
         ("pieces", _("Pieces")), ("weight_kg", _("Weight (kg)")), ("value_usd", _("Value (USD)")), ("entry_type", _("Entry type")),
-        ("status", _("Customs status")), ("custody", _("Custody")), ("status_changed_at", _("Status changed")),
+        ("status", _("Customs status")), ("custody", _("Custody")),
+        ("status_changed_at", _("Status changed (%(zone)s)") % {"zone": timezone.get_current_timezone_name()}),
     ]
 
 
@@ -68,24 +69,28 @@ def shipments_export(*, shipments: QuerySet, file_format: str, filename: str = "
 # --- Any rows -----------------------------------------------------------------------------------------------
 
 def rows_export(*, header: list[str], rows: Iterable[list], file_format: str, filename: str) -> StreamingHttpResponse:
-    """Stream a header and rows as CSV or Excel (`file_format` "csv" or "xlsx")."""
+    """Stream a header and rows as CSV or Excel (`file_format` "csv" or "xlsx").
+
+    Times are written in the zone the user reads the portal in, fixed now: the rows are written after the request's own
+    zone is gone (accounts.middleware.TimeZoneMiddleware), and a header naming a time column says which zone that is."""
     if file_format not in FORMATS:
         raise ValueError(f"unknown export format {file_format!r}")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    zone = timezone.get_current_timezone()
+    stamp = timezone.localtime(timezone=zone).strftime("%Y%m%d-%H%M")
     if file_format == "csv":
-        response = StreamingHttpResponse(csv_chunks(header, rows), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_chunks(header, rows, zone=zone), content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(xlsx_chunks(header, rows), content_type=XLSX_TYPE)
+        response = StreamingHttpResponse(xlsx_chunks(header, rows, zone=zone), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.{file_format}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-def _text(value) -> str:
+def _text(value, zone=None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if timezone.is_aware(value) else value.isoformat(" ")
+        return timezone.localtime(value, zone).strftime("%Y-%m-%d %H:%M:%S") if timezone.is_aware(value) else value.isoformat(" ")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -97,7 +102,7 @@ def _batches(rows: Iterable[list], size: int = CHUNK) -> Iterator[list[list]]:
         yield batch
 
 
-def csv_chunks(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+def csv_chunks(header: list[str], rows: Iterable[list], *, zone=None) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([formula_safe(cell) for cell in header])
@@ -105,7 +110,7 @@ def csv_chunks(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
     for batch in _batches(rows):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([[formula_safe(_text(cell)) for cell in row] for row in batch])
+        writer.writerows([[formula_safe(_text(cell, zone)) for cell in row] for row in batch])
         yield buffer.getvalue().encode("utf-8")
 
 
@@ -184,17 +189,17 @@ class _Sink:
         return data
 
 
-def _cell(value, bold: bool = False) -> str:
+def _cell(value, bold: bool = False, zone=None) -> str:
     if isinstance(value, bool):
         value = _("yes") if value else _("no")
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return f"<c><v>{value}</v></c>"
-    text = escape(_NOT_XML.sub("", formula_safe(_text(value))))
+    text = escape(_NOT_XML.sub("", formula_safe(_text(value, zone))))
     style = ' s="1"' if bold else ""
     return f'<c t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
 
 
-def xlsx_chunks(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+def xlsx_chunks(header: list[str], rows: Iterable[list], *, zone=None) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as book:
         for name, text in _PARTS.items():
@@ -203,7 +208,7 @@ def xlsx_chunks(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
             sheet.write((_SHEET_START + "<row>" + "".join(_cell(h, bold=True) for h in header) + "</row>").encode())
             yield sink.take()
             for batch in _batches(rows):
-                sheet.write("".join("<row>" + "".join(_cell(v) for v in row) + "</row>" for row in batch).encode())
+                sheet.write("".join("<row>" + "".join(_cell(v, zone=zone) for v in row) + "</row>" for row in batch).encode())
                 yield sink.take()
             sheet.write(_SHEET_END.encode())
     yield sink.take()

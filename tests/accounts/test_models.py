@@ -43,3 +43,27 @@ def test_a_broker_needs_its_filer_code():
     with pytest.raises(ValidationError) as caught:
         Organization(slug="x", name="X", kind="broker").full_clean()
     assert "filer_code" in caught.value.message_dict
+
+
+def test_an_organization_may_choose_the_time_zone_its_people_read_times_in(settings):
+    settings.TIME_ZONE = "UTC"
+    forwarder = Organization(slug="x", name="X", kind="forwarder", time_zone="Asia/Shanghai")
+    forwarder.full_clean()
+    assert forwarder.zone.key == "Asia/Shanghai"
+    assert Organization(slug="y", name="Y", kind="broker", filer_code="BRK").zone.key == "UTC"  # none chosen: the portal's
+
+
+@pytest.mark.parametrize("name", ["Beijing", "CST", "localtime", "Asia/Shanghai/"])
+def test_a_time_zone_must_be_an_iana_name(name):
+    with pytest.raises(ValidationError) as caught:
+        Organization(slug="x", name="X", kind="forwarder", time_zone=name).full_clean()
+    assert "is not a time zone" in caught.value.message_dict["time_zone"][0]
+
+
+def test_a_station_keeps_its_airports_time():
+    station = Organization(slug="x", name="X", kind="cfs", airport="JFK", firms_code="J101")
+    assert station.zone.key == "America/New_York"
+    station.time_zone = "Asia/Shanghai"
+    with pytest.raises(ValidationError) as caught:
+        station.full_clean()
+    assert "time_zone" in caught.value.message_dict

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
@@ -156,3 +157,15 @@ def test_chinese_text_and_dates_survive_both_formats(world, owner, client):
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError):
         exports.rows_export(header=["a"], rows=[], file_format="pdf", filename="x")
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_times_are_written_in_the_readers_zone_and_the_header_names_it(world, owner, forwarder_org, client, file_format):
+    forwarder_org.time_zone = "Asia/Shanghai"
+    forwarder_org.save()
+    Shipment.objects.filter(hawb="A1").update(status_changed_at=datetime(2026, 3, 10, 1, 0, tzinfo=UTC))
+    client.force_login(owner)
+    response = client.get(BoardFilter(airport="LAX", status="released").url() + f"&export={file_format}")
+    header, *rows = csv_rows(response) if file_format == "csv" else xlsx_rows(response)
+    column = header.index("Status changed (Asia/Shanghai)")
+    assert [row[column] for row in rows if row[0] == "A1"] == ["2026-03-10 09:00:00"]
