@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.files.base import ContentFile
-from django.utils import timezone
 
+from calista import clocks
 from shipments.generator import manifest_generate, write_manifest
 from shipments.models import Upload
 from shipments.services import manifest_ingest, upload_create
@@ -24,11 +24,11 @@ DEMO_FILES = (
 def demo_shipments_ensure(orgs) -> int:
     """Ingest the demo files not ingested yet (by name); returns how many shipments were created."""
     created = 0
-    today = timezone.localdate()
     for slug, name, rows, offset, airports, seed, defects in DEMO_FILES:
         forwarder = orgs[slug]
         if Upload.objects.filter(forwarder=forwarder, original_name=name).exists():
             continue
+        today = clocks.airport_today(airports[0])  # "arriving today" at LAX in its evening too, not on UTC's tomorrow
         manifest = manifest_generate(rows=rows, arrival=today + timedelta(days=offset), defects=defects, seed=seed,
                                      airports=airports, hawb_prefix=f"D{seed}")
         with tempfile.TemporaryDirectory() as folder:
