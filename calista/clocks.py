@@ -44,6 +44,12 @@ def validate_time_zone(value: str) -> None:
                               code="invalid", params={"value": value})
 
 
+def portal_today() -> date:
+    """Today on the portal's own clock (TIME_ZONE), whoever reads: the day a file's rows are checked against, which every
+    entry point (a worker, a page, the API) must read alike, whatever zone the reader's page is shown in."""
+    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
+
+
 # --- Airports ---------------------------------------------------------------------------------------------------
 
 

@@ -434,7 +434,7 @@ def _checked_value(shipment: Shipment, correctable: Correctable, value: str):
     names = [column.name for column in COLUMNS]
     table = Table(encoding=None, delimiter=None, header=names, header_row=1, records=[[row[n] for n in names]], row_numbers=[1],
                   columns={n: i for i, n in enumerate(names)})
-    today = timezone.localdate()
+    today = clocks.portal_today()  # as the upload was checked, not on the broker's own clock
     checked = check_table(table, today=today, served_airports=settings.SERVED_AIRPORTS, vague_terms=policy.vague_terms(today))
     errors = [code for code, column in checked.errors[0] if column == correctable.column]
     if errors:

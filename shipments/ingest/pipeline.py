@@ -13,8 +13,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.utils import timezone
 
+from calista import clocks
 from customs import policy
 from shipments.ingest.checks import CheckedFile, check_table, mark_existing, mark_manifest_conflicts
 from shipments.ingest.codes import message_for
@@ -69,7 +69,7 @@ def manifest_evaluate(data: bytes, *, filename: str, encoding: str | None = None
     With against_portal=False it stops after the checks each row can pass on its own; the ingest
     runs the rest (portal_checks_apply) while it holds the ingest lock.
     """
-    today = today or timezone.localdate()
+    today = today or clocks.portal_today()
 
     def report(phase):
         return (lambda done, total=0: progress(phase, done, total)) if progress else None

@@ -257,6 +257,24 @@ def test_a_correction_is_kept_with_who_made_it_and_the_decision_is_made_again(br
     assert ShipmentEvent.objects.filter(shipment=shipment, data__entry_type=["11", "86"]).exists()  # the decision's change, too
 
 
+def test_a_correction_is_checked_on_the_portals_day_as_the_upload_was_not_on_the_brokers_own(broker_org, broker_user,
+                                                                                                 forwarder_org, clock):
+    import zoneinfo
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from customs.models import VagueTerm
+
+    clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))  # already 11 March at Kiritimati (UTC+14)
+    VagueTerm.objects.create(term="gizmo", effective_from=date(2026, 3, 11))  # listed from tomorrow, the portal's
+    shipment = waiting(forwarder_org, 1)[0]
+    with timezone.override(zoneinfo.ZoneInfo("Pacific/Kiritimati")):  # the broker's page, read on that island's clock
+        change = review.shipment_correct(shipment_id=shipment.pk, org=broker_org, user=broker_user, field="description",
+                                         value="Gizmo")
+    assert change["new"] == "Gizmo"
+
+
 def test_a_correction_is_normalised_like_an_upload(broker_org, broker_user, forwarder_org):
     shipment = waiting(forwarder_org, 1)[0]
     review.shipment_correct(shipment_id=shipment.pk, org=broker_org, user=broker_user, field="hts_code", value=" 6109.10.0012 ")

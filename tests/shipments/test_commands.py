@@ -443,3 +443,17 @@ def test_validate_manifest_on_a_fresh_checkout_sets_up_its_database_first(tmp_pa
     assert done.returncode == 1, done.stderr  # the sample has bad rows
     assert "not set up yet" in done.stderr
     assert json.loads(done.stdout)["summary"]["rows"] == 60
+
+
+def test_a_file_is_checked_on_the_portals_day_whatever_zone_its_reader_is_shown(clock):
+    import zoneinfo
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))  # already 11 March at Kiritimati (UTC+14)
+    data = manifest_bytes([{"arrival_date": "2027-03-11"}])  # a year and a day after the portal's 10 March
+    worker = manifest_report(manifest_evaluate(data, filename="m.csv"))
+    with timezone.override(zoneinfo.ZoneInfo("Pacific/Kiritimati")):  # a page read on that island's clock
+        page = manifest_report(manifest_evaluate(data, filename="m.csv"))
+    assert page == worker and ("R_DATE", "arrival_date") in codes(worker["rows"][0])
