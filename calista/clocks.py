@@ -95,11 +95,10 @@ def airport_clocks(field: str = "destination_airport", *, airport: str = "") -> 
             (timezone.get_default_timezone(), ~Q(**{f"{field}__in": served}))]
 
 
-def today_at_each(condition: Callable[[date], Q], field: str = "destination_airport", *, airport: str = "",
-                  now: datetime | None = None) -> Q:
+def today_at_each(condition: Callable[[date], Q], field: str = "destination_airport", *, airport: str = "") -> Q:
     """`condition(today)` with each row's today at its own airport (or `airport`'s alone): a parcel at JFK is at day 10
     from JFK's midnight, while one at LAX still waits for LAX's."""
-    now = now or timezone.now()
+    now = timezone.now()
     return reduce(operator.or_, (rows & condition(timezone.localdate(now, zone)) for zone, rows in airport_clocks(field, airport=airport)))
 
 

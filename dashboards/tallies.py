@@ -128,7 +128,7 @@ def flow_rows(*, since: date) -> list[QuerySet]:
     """The queries whose rows make the flows of the days from `since` on: releases, hand-offs, rejections by code.
 
     A day is the airport's (calista/clocks.py): a release at LAX at 18:00 local counts on that day at LAX, not on the
-    next (UTC's). SQL turns a moment into a day in one zone a query, so there are queries for each airports' clock."""
+    next (UTC's). SQL turns a moment into a day in one zone a query, so each clock the airports keep has its queries."""
     return [rows for zone, airports in clocks.airport_clocks("shipment__destination_airport")
             for rows in _flow_rows(since=since, zone=zone, airports=airports)]
 
@@ -161,7 +161,7 @@ def tallies_refresh(*, today: date | None = None, full: bool = False) -> dict:
     """Recompute the summary tables: every status tally, and the flows since yesterday (all kept days when `full`,
     or when the flows were never computed). Returns what it did, for the task's log and the bench.
 
-    `today` is the earliest of the airports' todays: "since yesterday" then covers every airport's yesterday."""
+    `today` is, unless given, the earliest day on the airports' clocks, so that "since yesterday" covers every airport's."""
     today = today or min(timezone.localdate(timezone.now(), zone) for zone, _airports in clocks.airport_clocks())
     started = time.monotonic()
     TallyRun.objects.get_or_create(pk=1, defaults={"finished_at": None})
