@@ -45,9 +45,9 @@ def test_a_broker_needs_its_filer_code():
     assert "filer_code" in caught.value.message_dict
 
 
-def test_an_organization_may_choose_the_time_zone_its_people_read_times_in(settings):
+def test_an_organization_may_choose_the_time_zone_its_people_read_times_in(settings, broker_org):
     settings.TIME_ZONE = "UTC"
-    forwarder = Organization(slug="x", name="X", kind="forwarder", time_zone="Asia/Shanghai")
+    forwarder = Organization(slug="x", name="X", kind="forwarder", time_zone="Asia/Shanghai", default_broker=broker_org)
     forwarder.full_clean()
     assert forwarder.zone.key == "Asia/Shanghai"
     assert Organization(slug="y", name="Y", kind="broker", filer_code="BRK").zone.key == "UTC"  # none chosen: the portal's
