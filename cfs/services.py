@@ -446,8 +446,10 @@ def shipment_hand_off_scan(*, cfs, user, code: str, pending_id: int | None, carr
 
     With no HAWB pending, the scan is a HAWB: refused at once (saying which condition is
     missing) or kept pending. With one pending, the scan is its tracking number, and the
-    parcel is handed off to the chosen carrier; a scan that is not a tracking number of the
-    carrier but is another HAWB starts over with that HAWB.
+    parcel is handed off to the chosen carrier. Another HAWB of the station scanned then is
+    refused and the pending HAWB keeps waiting for its label: the operator is looking at the
+    parcel in hand, and a stray scan of the next parcel's HAWB must not put this parcel's
+    label on that one. Esc (Start over) is how to leave a parcel for another.
     """
     code = scan_normalize(code)
     pending = station_shipments(cfs, cfs).filter(pk=pending_id).first() if pending_id else None
@@ -459,8 +461,10 @@ def shipment_hand_off_scan(*, cfs, user, code: str, pending_id: int | None, carr
     if carrier is None:
         return Scan("bad", _("Choose the carrier, then scan the tracking number of HAWB %(hawb)s again") % {"hawb": pending.hawb},
                     pending=pending)
-    if _find_hawb(cfs, code, manifest_id=manifest_id):
-        return _scan_hawb(cfs, code, manifest_id=manifest_id)  # a HAWB, not a label: the operator moved on to another parcel
+    if _find_hawb(cfs, code, manifest_id=None):  # any HAWB of the station, also one of another MAWB than the page's
+        return Scan("bad", _("HAWB %(code)s is a parcel, not a tracking label: scan the %(carrier)s tracking label of HAWB "
+                             "%(hawb)s, or press Esc to start over") % {"code": code, "carrier": carrier.name,
+                                                                        "hawb": pending.hawb}, pending=pending)
     problem = _tracking_problem(carrier, code)
     if problem:
         return Scan("bad", _("%(problem)s: scan the tracking number of HAWB %(hawb)s again") % {"problem": problem,

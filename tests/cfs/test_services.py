@@ -432,14 +432,39 @@ def test_an_empty_scan_asks_for_the_hawb(cfs_org, cfs_user, ups):
     assert scan(cfs_org, cfs_user, " \r", carrier=ups).message == "Scan or type the HAWB."
 
 
-def test_a_wrong_label_keeps_the_hawb_pending_and_another_hawb_starts_over(forwarder_org, cfs_org, cfs_user, ups):
+def test_a_wrong_label_keeps_the_hawb_pending(forwarder_org, cfs_org, cfs_user, ups):
     manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
-    release(parcel(manifest, "H0001"), parcel(manifest, "H0002"))
+    release(parcel(manifest, "H0001"))
     pending = scan(cfs_org, cfs_user, "H0001", carrier=ups).pending
     wrong = scan(cfs_org, cfs_user, USPS_TRACKING, pending=pending, carrier=ups)
     assert wrong.state == "bad" and wrong.pending == pending and "is not a UPS tracking number" in wrong.message
-    switched = scan(cfs_org, cfs_user, "H0002", pending=pending, carrier=ups)
-    assert switched.state == "wait" and switched.pending.hawb == "H0002"
+
+
+def test_another_hawb_scanned_for_the_label_is_called_a_parcel_and_the_first_keeps_waiting_for_its_label(
+        forwarder_org, cfs_org, cfs_user, ups):
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"), parcel(manifest, "H0002"))
+    pending = scan(cfs_org, cfs_user, "H0001", carrier=ups).pending
+    stray = scan(cfs_org, cfs_user, "H0002", pending=pending, carrier=ups)
+    assert stray.state == "bad" and stray.pending == pending
+    assert stray.message == ("HAWB H0002 is a parcel, not a tracking label: scan the UPS tracking label of HAWB H0001, "
+                             "or press Esc to start over")
+    labelled = scan(cfs_org, cfs_user, UPS_TRACKING, pending=stray.pending, carrier=ups)
+    assert labelled.state == "ok" and labelled.result.shipment.hawb == "H0001"
+    assert Shipment.objects.get(hawb="H0002").custody == "broken_down"
+
+
+def test_a_hawb_of_another_mawb_scanned_on_a_mawbs_scan_page_is_called_a_parcel_not_a_bad_label(
+        forwarder_org, cfs_org, cfs_user, ups):
+    first = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("H0001",)))
+    other = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("1234567890",)))
+    release(parcel(first, "H0001"), parcel(other, "1234567890"))
+    dhl = Carrier.objects.get(cfs=None, code="dhl")  # whose ten-digit numbers look like that HAWB
+    pending = scan(cfs_org, cfs_user, "H0001", carrier=dhl, manifest=first).pending
+    stray = scan(cfs_org, cfs_user, "1234567890", pending=pending, carrier=dhl, manifest=first)
+    assert stray.state == "bad" and stray.pending == pending
+    assert stray.message.startswith("HAWB 1234567890 is a parcel, not a tracking label: scan the DHL tracking label of HAWB H0001")
+    assert not Handoff.objects.exists()
 
 
 def test_a_hawb_on_two_mawbs_is_scanned_from_its_mawbs_page(forwarder_org, cfs_org, cfs_user, ups):
