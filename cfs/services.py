@@ -366,6 +366,20 @@ def _carrier(cfs, carrier_id) -> Carrier | None:
     return carriers_for(cfs).filter(pk=number).first() if number is not None else None
 
 
+def carrier_scan_code(carrier: Carrier) -> str:
+    """What scanning or typing in the scan field chooses this carrier (UPS, FEDEX, DHL, USPS), and what its barcode on the
+    scan page holds; empty for a code in another script, which Code 128 cannot print (that carrier is tapped)."""
+    return scan_normalize(carrier.code)
+
+
+def _carrier_scanned(cfs, code: str) -> Carrier | None:
+    """The station's carrier whose code or name was scanned (the shortest tracking number is longer than any of these)."""
+    if not code:
+        return None
+    return next((carrier for carrier in carriers_for(cfs)
+                 if code in {carrier_scan_code(carrier), scan_normalize(carrier.name)} - {""}), None)
+
+
 @retry_on_conflict
 def shipment_hand_off(*, cfs, user, shipment_id: int, carrier_id: int, tracking_number: str,
                       method: str = Handoff.Method.SELECTION) -> HandedOff:
@@ -400,12 +414,14 @@ def shipments_hand_off_select(*, cfs, user, carrier_id: int, tracking_by_shipmen
 
 @dataclass
 class Scan:
-    """What one scan did. state: ok (handed off), wait (HAWB accepted: scan its tracking number), bad (refused)."""
+    """What one scan did. state: ok (handed off), wait (HAWB accepted: scan its tracking number; or a carrier chosen),
+    bad (refused). carrier: the carrier the scan chose, when it was a carrier's name."""
 
     state: str
     message: str
     pending: Shipment | None = None
     result: HandedOff | None = None
+    carrier: Carrier | None = None
 
 
 def _find_hawb(cfs, code: str, *, manifest_id: int | None) -> list[Shipment]:
@@ -442,7 +458,7 @@ def _scan_hawb(cfs, code: str, *, manifest_id: int | None) -> Scan:
 @retry_on_conflict
 def shipment_hand_off_scan(*, cfs, user, code: str, pending_id: int | None, carrier_id: int | None,
                            manifest_id: int | None = None) -> Scan:
-    """One scan on the hand-off screen: a HAWB, then its tracking number.
+    """One scan on the hand-off screen: a HAWB, then its tracking number; or a carrier's name, which chooses the carrier.
 
     With no HAWB pending, the scan is a HAWB: refused at once (saying which condition is
     missing) or kept pending. With one pending, the scan is its tracking number, and the
@@ -453,6 +469,11 @@ def shipment_hand_off_scan(*, cfs, user, code: str, pending_id: int | None, carr
     """
     code = scan_normalize(code)
     pending = station_shipments(cfs, cfs).filter(pk=pending_id).first() if pending_id else None
+    if (chosen := _carrier_scanned(cfs, code)) is not None:  # from the carrier card at the station, or typed
+        if pending is None:
+            return Scan("wait", _("Carrier: %(carrier)s. Scan a HAWB.") % {"carrier": chosen.name}, carrier=chosen)
+        return Scan("wait", _("Carrier: %(carrier)s. Now scan the %(carrier)s tracking label of HAWB %(hawb)s") % {
+            "carrier": chosen.name, "hawb": pending.hawb}, pending=pending, carrier=chosen)
     if pending is None:
         return _scan_hawb(cfs, code, manifest_id=manifest_id)
     if not code or code == pending.hawb:

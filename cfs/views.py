@@ -341,12 +341,13 @@ def scan(request):
         result = shipment_hand_off_scan(cfs=station, user=request.user, code=request.POST.get("code", ""),
                                         pending_id=id_or_none(pending), carrier_id=carrier_id,
                                         manifest_id=manifest.pk if manifest else None)
+        carrier_id = result.carrier.pk if result.carrier else carrier_id  # a carrier's name was scanned
     start, end = clocks.airport_day_bounds(station.airport, _today(station))
     today_handoffs = queues.station_handoffs(request.org, station).filter(handed_at__gte=start, handed_at__lt=end)
-    context = {"scan": result, "carrier_id": str(carrier_id), "handed_today": today_handoffs.count()}
+    context = {"scan": result, "carrier_id": str(carrier_id), "handed_today": today_handoffs.count(), "carriers": carriers}
     if request.headers.get("HX-Request"):
         return render(request, "cfs/_scan_response.html", context)
-    return render(request, "cfs/scan.html", _context(request, station, carriers=carriers, manifest=manifest,
+    return render(request, "cfs/scan.html", _context(request, station, manifest=manifest,
                                                      handoffs=today_handoffs.select_related("shipment", "carrier")[:30], **context))
 
 

@@ -3,6 +3,8 @@
 from django import template
 from django.utils.html import format_html
 
+from cfs.services import carrier_scan_code
+
 register = template.Library()
 
 QUIET = 10  # modules of white space on either side, as scanners need
@@ -34,3 +36,9 @@ def _runs(modules: str):
         if i == len(modules) or modules[i] != modules[start]:
             yield start, modules[start:i]
             start = i
+
+
+@register.filter
+def scan_code(carrier):
+    """What scanning chooses the carrier on the scan page (empty when its code cannot be printed as Code 128)."""
+    return carrier_scan_code(carrier)

@@ -68,8 +68,16 @@
   // The field is focused on arrival too (autofocus is not honoured after every kind of navigation).
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", refocus); else refocus();
 
-  // Print buttons of the pick list and the hand-off manifest.
+  // Print buttons of the pick list and the hand-off manifest (the page), and of the carrier card (data-print="card": the
+  // card alone, the rest of the scan page hidden while it prints).
   document.addEventListener("click", function (e) {
-    if (e.target.closest("[data-print]")) window.print();
+    var button = e.target.closest("[data-print]");
+    if (!button) return;
+    if (button.dataset.print === "card") document.body.classList.add("print-card-only");
+    window.print();
+  });
+  window.addEventListener("afterprint", function () {
+    document.body.classList.remove("print-card-only");
+    refocus();
   });
 })();

@@ -155,3 +155,32 @@ def test_an_operator_counting_pieces_off_the_truck_types_the_count_without_reach
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("mawb-custody")).to_have_text("At CFS")
     expect(page.get_by_test_id("pieces-received")).to_contain_text("3")
+
+
+def test_an_operator_chooses_the_carrier_by_scanning_its_name_from_the_carrier_card(lax, new_page):
+    """Choosing a carrier by keyboard took one Shift+Tab and an arrow per carrier, focus jumping back to the scan field
+    after each: now the carrier's name, scanned from the card printed on the page (or typed), chooses it."""
+    broken_down(lax.cfs, User.objects.get(username="cfs-operator"), lax)
+    page = new_page(viewport=TABLET)
+    log_in(page, "cfs-operator", PASSWORD)
+    page.goto("/cfs/scan/")
+    card = page.get_by_test_id("carrier-card")
+    expect(card.locator("svg.barcode")).to_have_count(4)
+    expect(card.get_by_test_id("carrier-barcode-dhl").locator("svg")).to_have_attribute("data-barcode", "DHL")
+    field = page.get_by_test_id("scan-input")
+    expect(field).to_be_focused()
+
+    scanner(page, "H0001")
+    scanner(page, "DHL")
+    feedback = page.get_by_test_id("scan-feedback")
+    expect(feedback).to_contain_text("Carrier: DHL. Now scan the DHL tracking label of HAWB H0001")
+    expect(page.locator("[data-carrier=dhl]")).to_be_checked()
+    expect(field).to_be_focused()
+    screenshot(page, "cfs-scan-carrier-chosen-tablet")
+    scanner(page, "1234567890")
+    expect(feedback).to_contain_text("HAWB H0001 handed off to DHL, tracking number 1234567890")
+
+    scanner(page, "usps")  # typed by hand, in small letters
+    expect(page.locator("[data-carrier=usps]")).to_be_checked()
+    expect(feedback).to_contain_text("Carrier: USPS. Scan a HAWB.")
+    assert Handoff.objects.get().carrier.code == "dhl"

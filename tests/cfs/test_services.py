@@ -467,6 +467,33 @@ def test_a_hawb_of_another_mawb_scanned_on_a_mawbs_scan_page_is_called_a_parcel_
     assert not Handoff.objects.exists()
 
 
+def test_scanning_a_carriers_name_chooses_it_and_the_pending_hawb_keeps_waiting_for_that_carriers_label(
+        forwarder_org, cfs_org, cfs_user, ups):
+    manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))
+    release(parcel(manifest, "H0001"))
+    dhl = Carrier.objects.get(cfs=None, code="dhl")
+    pending = scan(cfs_org, cfs_user, "H0001", carrier=ups).pending
+    chosen = scan(cfs_org, cfs_user, "dhl\r", pending=pending, carrier=ups)
+    assert chosen.state == "wait" and chosen.carrier == dhl and chosen.pending == pending
+    assert chosen.message == "Carrier: DHL. Now scan the DHL tracking label of HAWB H0001"
+    done = scan(cfs_org, cfs_user, "1234567890", pending=chosen.pending, carrier=chosen.carrier)
+    assert done.state == "ok" and done.result.handoff.carrier == dhl
+
+
+def test_a_carrier_is_chosen_by_its_code_or_its_name_before_any_hawb(cfs_org, cfs_user, ups):
+    local = services.carrier_add(cfs=cfs_org, name="West Coast Express")
+    assert scan(cfs_org, cfs_user, "FEDEX").carrier.code == "fedex"
+    assert scan(cfs_org, cfs_user, "West Coast Express").carrier == local
+    assert scan(cfs_org, cfs_user, "WESTCOASTEXPRESS").message == "Carrier: West Coast Express. Scan a HAWB."
+    assert services.carrier_scan_code(local) == "WESTCOASTEXPRESS"
+
+
+def test_another_stations_carrier_is_not_chosen_by_its_name(cfs_org, cfs_user, other_cfs_org, ups):
+    services.carrier_add(cfs=other_cfs_org, name="Bay Couriers")
+    result = scan(cfs_org, cfs_user, "BAYCOURIERS")
+    assert result.carrier is None and result.message == "BAYCOURIERS: no such HAWB at this station"
+
+
 def test_a_hawb_on_two_mawbs_is_scanned_from_its_mawbs_page(forwarder_org, cfs_org, cfs_user, ups):
     first = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("H0001",)))
     broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("H0001",)))

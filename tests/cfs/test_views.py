@@ -277,6 +277,34 @@ def test_the_scan_page_lists_todays_hand_offs_and_works_without_javascript(clien
     assert "<html" in whole and 'data-scan-result="wait"' in whole
 
 
+def test_scanning_a_carriers_name_ticks_that_carrier_on_the_screen(client, station_world, cfs_user, ups):
+    manifest, _waiting = station_world
+    released = parcel(manifest, "H0002")
+    dhl = Carrier.objects.get(cfs=None, code="dhl")
+    client.force_login(cfs_user)
+    answer = scan(client, "DHL", pending=released.pk, carrier=ups).content.decode()
+    assert 'data-scan-result="wait"' in answer and f'name="pending" value="{released.pk}"' in answer
+    chooser = re.search(r'<fieldset[^>]*id="carrier-choice"[^>]*>.*?</fieldset>', answer, re.S).group(0)
+    assert 'hx-swap-oob="true"' in chooser
+    assert re.search(rf'value="{dhl.pk}"[^>]*checked', chooser) and not re.search(rf'value="{ups.pk}"[^>]*checked', chooser)
+    assert "carrier-choice" not in scan(client, "H0002", carrier=ups).content.decode()  # only a carrier scan redraws it
+    whole = client.post("/cfs/scan/", {"code": "fedex", "carrier": ups.pk}).content.decode()  # without JavaScript
+    fedex = Carrier.objects.get(cfs=None, code="fedex")
+    assert re.search(rf'value="{fedex.pk}"[^>]*checked', whole) and "Carrier: FedEx. Scan a HAWB." in whole
+
+
+def test_the_scan_page_prints_a_barcode_of_each_carriers_name_to_scan_from_a_card(client, cfs_org, cfs_user):
+    from cfs import services
+
+    services.carrier_add(cfs=cfs_org, name="West Coast Express")
+    services.carrier_add(cfs=cfs_org, name="顺丰速运")  # Code 128 prints no Chinese: tapped, not scanned
+    client.force_login(cfs_user)
+    page = client.get("/cfs/scan/").content.decode()
+    card = re.search(r'data-testid="carrier-card".*?</section>', page, re.S).group(0)
+    assert re.findall(r'data-barcode="([^"]+)"', card) == ["DHL", "FEDEX", "UPS", "USPS", "WESTCOASTEXPRESS"]
+    assert "顺丰速运" not in card and 'data-print="card"' in card
+
+
 def test_released_parcels_are_handed_off_by_selection(client, station_world, cfs_user):
     manifest, _waiting = station_world
     released, held = parcel(manifest, "H0002"), parcel(manifest, "H0003")
