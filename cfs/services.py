@@ -208,6 +208,51 @@ def manifests_collect_record(*, cfs, user, manifest_ids: Iterable[int], driver: 
     return Collected(collection, outcome)
 
 
+@dataclass
+class CollectScan:
+    """A MAWB scanned on the collection page. state: ok (chosen for the truck run), bad (refused, with the reason)."""
+
+    state: str
+    message: str
+    manifest: Manifest | None = None
+
+
+def manifest_collect_scan(*, cfs, code: str, chosen: Iterable[int] = ()) -> CollectScan:
+    """A MAWB scanned (with or without its dash) at the airline terminal: chosen for this truck when its permit to
+    transfer names the station; otherwise why it cannot be collected. Nothing is recorded until the collection is."""
+    code = scan_normalize(code)
+    if not code:
+        return CollectScan("bad", _("Scan or type the MAWB."))
+    found = list(station_manifests(cfs, cfs).filter(mawb=code).select_related("forwarder"))
+    permitted = [m for m in found if m.custody == C.TRANSFER_AUTHORIZED]
+    if len(permitted) > 1:  # the same number from two forwarders: the operator picks by the forwarder on the paperwork
+        return CollectScan("bad", _("MAWB %(mawb)s is listed for several forwarders (%(forwarders)s): tick the right one below.")
+                           % {"mawb": permitted[0], "forwarders": ", ".join(str(m.forwarder) for m in permitted)})
+    if permitted:
+        manifest = permitted[0]
+        if manifest.pk in set(chosen):
+            return CollectScan("ok", _("MAWB %(mawb)s is already chosen for this truck.") % {"mawb": manifest}, manifest)
+        return CollectScan("ok", _("MAWB %(mawb)s chosen for this truck (%(forwarder)s): scan the next one, or give the driver, "
+                                   "the truck and the bonded carrier.") % {"mawb": manifest, "forwarder": manifest.forwarder},
+                           manifest)
+    if not found:
+        return CollectScan("bad", _("%(code)s: no such MAWB at this station.") % {"code": code})
+    manifest = found[0]
+    if manifest.custody == C.AWAITING_ARRIVAL:
+        return CollectScan("bad", _("MAWB %(mawb)s has not arrived at the airline terminal yet: it may not be collected.")
+                           % {"mawb": manifest}, manifest)
+    if manifest.custody == C.AT_TERMINAL:
+        return CollectScan("bad", _("MAWB %(mawb)s has no permit to transfer to this station yet: it stays at the terminal "
+                                    "until CBP grants it.") % {"mawb": manifest}, manifest)
+    collection = manifest.cfs_collections.first()
+    if collection is None:
+        return CollectScan("bad", _("MAWB %(mawb)s was already collected (%(custody)s).") % {
+            "mawb": manifest, "custody": manifest.get_custody_display()}, manifest)
+    return CollectScan("bad", _("MAWB %(mawb)s was already collected: truck %(truck)s, %(time)s (%(custody)s).") % {
+        "mawb": manifest, "truck": collection.truck, "custody": manifest.get_custody_display(),
+        "time": formats.date_format(timezone.localtime(collection.collected_at), "Y-m-d H:i")}, manifest)
+
+
 @retry_on_conflict
 def manifest_arrival_record(*, cfs, user, manifest_id: int, pieces_received: int, note: str = "") -> Arrival:
     """The MAWB is in the bonded warehouse; its pieces were counted. A shortage or an overage needs a note."""

@@ -36,6 +36,7 @@ from cfs.services import (
     handoffs_from_csv,
     manifest_arrival_record,
     manifest_breakdown,
+    manifest_collect_scan,
     manifests_collect_record,
     shipment_hand_off_scan,
     shipments_exam_return,
@@ -150,6 +151,8 @@ def collect(request):
         posted = ids(request.POST.getlist("manifests"))
         choices = waiting + list(queues.station_manifests(request.org, station).filter(pk__in=posted)
                                  .exclude(pk__in=[m.pk for m in waiting]))
+    if request.method == "POST" and request.POST.get("code", "").strip():
+        return _collect_scan(request, station, waiting=waiting, choices=choices)
     form = CollectionForm(request.POST or None, manifests=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -168,6 +171,22 @@ def collect(request):
     return render(request, "cfs/collect.html", _context(request, station, form=form, waiting=waiting,
                                                         chosen=set(ids(form["manifests"].value() or []))),
                   status=400 if request.method == "POST" else 200)
+
+
+def _collect_scan(request, station, *, waiting, choices):
+    """A MAWB scanned into the collection form (Enter in its scan field): chosen, or refused saying why; nothing is
+    collected, and what was ticked and typed stays. htmx gets the answer and the list; without JavaScript, the page."""
+    chosen = ids(request.POST.getlist("manifests"))
+    answer = manifest_collect_scan(cfs=station, code=request.POST["code"], chosen=chosen)
+    if answer.state == "ok" and answer.manifest.pk not in chosen:
+        chosen.append(answer.manifest.pk)
+    form = CollectionForm(manifests=choices, initial={"manifests": chosen, **{name: request.POST.get(name, "")
+                                                                             for name in ("driver", "truck", "bonded_carrier")}})
+    context = {"form": form, "waiting": waiting, "chosen": set(chosen), "collect_scan": answer, "answered": True,
+               "can_write": True}
+    if request.headers.get("HX-Request"):
+        return render(request, "cfs/_collect_scan.html", context)
+    return render(request, "cfs/collect.html", _context(request, station, **context))
 
 
 @station_page

@@ -24,14 +24,27 @@
   // HAWB as the previous answer left it. The target is the form's hx-target, found when the request leaves the queue:
   // a target given here would be the #scan-state of the moment of the scan, which the answers before it replace, and
   // htmx drops an answer whose target has left the page.
+  function send(form, source) {
+    var input = scanInput();
+    var code = input.value;
+    input.value = "";
+    window.htmx.ajax("POST", form.action, { source: source || form, values: { code: code } });
+  }
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (!form.matches("[data-scan-form]") || !window.htmx) return;
     e.preventDefault();
-    var input = scanInput();
-    var code = input.value;
-    input.value = "";
-    window.htmx.ajax("POST", form.action, { source: form, values: { code: code } });
+    send(form);
+  });
+  // A form with a scan field inside (the collection: scan MAWBs, then record the truck): Enter in the scan field is a
+  // scan, and the form's own submit button still submits it. The scan is sent from the field, which htmx sends with its
+  // form's values and target but without validating the form: the truck's fields are still empty while MAWBs are scanned.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.target !== scanInput() || !window.htmx) return;
+    var form = e.target.form;
+    if (!form || !form.matches("[data-scan-within]")) return;
+    e.preventDefault();
+    send(form, e.target);
   });
 
   // Each answer swaps in a new #scan-state; cue it once.

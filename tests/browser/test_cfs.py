@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from cfs.models import Carrier, Handoff
+from cfs.models import Carrier, Collection, Handoff
 from shipments.models import Shipment
 from tests.browser.conftest import TABLET, log_in, screenshot
 from tests.cfs.conftest import broken_down, collect, hold, mawb_at, parcel, release
@@ -141,6 +141,39 @@ def test_scans_made_while_the_network_is_slow_are_each_answered_in_turn(lax, new
     expect(page.get_by_test_id("scan-count")).to_have_text("2")
     expect(page.get_by_test_id("scan-input")).to_be_focused()
     assert dict(Handoff.objects.values_list("shipment__hawb", "tracking_number")) == {"H0001": UPS_1, "H0002": UPS_2}
+
+
+def test_an_operator_at_the_terminal_scans_each_mawb_onto_the_truck(lax, new_page):
+    """Reaching the first MAWB's checkbox took fourteen Tabs: the scan field is focused on arrival, and each MAWB scanned
+    (with or without its dash) is ticked, or refused saying why, without the operator looking up from the paperwork."""
+    mawb_at(lax.forwarder, lax.cfs, mawb="02304726304", hawbs=("J0001",))
+    mawb_at(lax.forwarder, lax.cfs, mawb="17600000011", hawbs=("K0001",), permit=False)
+    page = new_page(viewport=TABLET)
+    log_in(page, "cfs-operator", PASSWORD)
+    page.goto("/cfs/collect/")
+    field = page.get_by_test_id("scan-input")
+    feedback = page.get_by_test_id("scan-feedback")
+    expect(field).to_be_focused()
+
+    scanner(page, "160-12345675")
+    expect(feedback).to_contain_text("MAWB 160-12345675 chosen for this truck")
+    expect(page.get_by_test_id("collect-16012345675").get_by_role("checkbox")).to_be_checked()
+    scanner(page, "17600000011")
+    expect(feedback).to_contain_text("MAWB 176-00000011 has no permit to transfer to this station yet")
+    expect(field).to_have_class(re.compile(r"\bscan-bad\b"))
+    scanner(page, "02304726304")
+    expect(feedback).to_contain_text("MAWB 023-04726304 chosen for this truck")
+    expect(page.get_by_test_id("collect-02304726304").get_by_role("checkbox")).to_be_checked()
+    expect(page.get_by_test_id("collect-16012345675").get_by_role("checkbox")).to_be_checked()
+    expect(field).to_be_focused()
+    screenshot(page, "cfs-collect-scan-tablet")
+
+    page.fill("#id_driver", "Jane Roe")
+    page.fill("#id_truck", "7ABC123")
+    page.fill("#id_bonded_carrier", "Pacific Bonded Trucking")
+    page.keyboard.press("Enter")  # Enter in a field of the truck records the collection, as before
+    expect(page.get_by_test_id("count-in_transit")).to_have_text("2")
+    assert Collection.objects.get().manifests.count() == 2
 
 
 def test_an_operator_counting_pieces_off_the_truck_types_the_count_without_reaching_for_the_mouse(lax, new_page):

@@ -1,6 +1,7 @@
 """Every custody move a station makes, the refusal of each forbidden hand-off, piece counts, events, CSV and demo traffic."""
 
 import itertools
+import re
 import time
 
 import pytest
@@ -71,6 +72,46 @@ def test_a_collection_needs_driver_truck_and_bonded_carrier(forwarder_org, cfs_o
     with pytest.raises(services.CfsError):
         services.manifests_collect_record(cfs=cfs_org, user=cfs_user, manifest_ids=[manifest.pk], driver="Jane", truck=" ",
                                           bonded_carrier="X")
+
+
+def collect_scan(cfs, code, *chosen):
+    return services.manifest_collect_scan(cfs=cfs, code=code, chosen=[m.pk for m in chosen])
+
+
+def test_a_mawb_scanned_with_or_without_its_dash_is_chosen_for_the_truck_and_nothing_is_recorded(forwarder_org, cfs_org):
+    manifest = mawb_at(forwarder_org, cfs_org, mawb="02304726304")
+    for code in ("023-04726304", "02304726304\r"):
+        answer = collect_scan(cfs_org, code)
+        assert answer.state == "ok" and answer.manifest == manifest
+        assert answer.message.startswith("MAWB 023-04726304 chosen for this truck")
+    assert collect_scan(cfs_org, "02304726304", manifest).message == "MAWB 023-04726304 is already chosen for this truck."
+    manifest.refresh_from_db()
+    assert manifest.custody == "transfer_authorized" and not Collection.objects.exists()
+
+
+def test_a_mawb_scan_says_why_a_mawb_may_not_be_collected(forwarder_org, cfs_org, cfs_user, other_cfs_org):
+    mawb_at(forwarder_org, cfs_org, mawb="16012345675", arrived=False)
+    mawb_at(forwarder_org, cfs_org, mawb="16012345686", permit=False)
+    collect(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345690"))
+    mawb_at(forwarder_org, other_cfs_org, mawb="16012345701")
+    answers = {code: collect_scan(cfs_org, code) for code in ("160-12345675", "160-12345686", "160-12345690",
+                                                              "160-12345701", " ")}
+    assert {answer.state for answer in answers.values()} == {"bad"}
+    assert answers["160-12345675"].message == ("MAWB 160-12345675 has not arrived at the airline terminal yet: "
+                                               "it may not be collected.")
+    assert answers["160-12345686"].message == ("MAWB 160-12345686 has no permit to transfer to this station yet: it stays "
+                                               "at the terminal until CBP grants it.")
+    assert re.fullmatch(r"MAWB 160-12345690 was already collected: truck 7ABC123, \d{4}-\d\d-\d\d \d\d:\d\d "
+                        r"\(In transit to CFS\)\.", answers["160-12345690"].message)
+    assert answers["160-12345701"].message == "16012345701: no such MAWB at this station."
+    assert answers[" "].message == "Scan or type the MAWB."
+
+
+def test_a_mawb_number_two_forwarders_use_is_ticked_by_hand(forwarder_org, other_forwarder_org, cfs_org):
+    mawb_at(forwarder_org, cfs_org, mawb="16012345675")
+    mawb_at(other_forwarder_org, cfs_org, mawb="16012345675", hawbs=("K0001",))
+    answer = collect_scan(cfs_org, "16012345675")
+    assert answer.state == "bad" and "is listed for several forwarders" in answer.message and answer.manifest is None
 
 
 # --- Arrival and piece counts -------------------------------------------------------------------

@@ -170,6 +170,40 @@ def test_collecting_a_mawb_a_colleague_collected_a_moment_ago_says_so_and_change
     assert manifest.cfs_collections.count() == 1
 
 
+def test_a_mawb_scanned_on_the_collection_page_is_ticked_and_what_was_typed_stays(client, forwarder_org, cfs_org, cfs_user):
+    first = mawb_at(forwarder_org, cfs_org, mawb="16012345675")
+    second = mawb_at(forwarder_org, cfs_org, mawb="02304726304", hawbs=("J0001",))
+    client.force_login(cfs_user)
+    page = client.get("/cfs/collect/").content.decode()
+    assert re.search(r'<input id="scan-code"[^>]*autofocus[^>]*data-scan-input', page)
+    answer = client.post("/cfs/collect/", {"code": "023-04726304", "manifests": [first.pk], "driver": "Jane Roe"},
+                         HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-scan-result="ok"' in answer and "data-scan-answered" in answer and "<html" not in answer
+    assert "MAWB 023-04726304 chosen for this truck" in answer
+    choice = answer[answer.index('<div id="collect-choice" hx-swap-oob="true">'):]
+    assert re.search(rf'value="{first.pk}"\s+checked', choice) and re.search(rf'value="{second.pk}"\s+checked', choice)
+    assert 'name="driver" value="Jane Roe"' in choice and "This field is required" not in choice
+    assert set(Manifest.objects.values_list("custody", flat=True)) == {"transfer_authorized"}
+
+
+def test_a_refused_mawb_scan_says_why_and_without_javascript_the_page_comes_back(client, forwarder_org, cfs_org, cfs_user):
+    waiting = mawb_at(forwarder_org, cfs_org, mawb="16012345675")
+    mawb_at(forwarder_org, cfs_org, mawb="16012345686", permit=False)
+    client.force_login(cfs_user)
+    response = client.post("/cfs/collect/", {"code": "16012345686", "manifests": [waiting.pk], "truck": "7ABC123"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "<html" in page and 'data-scan-result="bad"' in page
+    assert "MAWB 160-12345686 has no permit to transfer to this station yet" in page
+    assert re.search(rf'value="{waiting.pk}"\s+checked', page) and 'name="truck" value="7ABC123"' in page
+    assert not Manifest.objects.filter(custody="in_transit").exists()
+
+
+def test_the_operators_staff_see_the_collection_list_without_a_scan_field(client, station_world, support_user):
+    client.force_login(support_user)
+    page = client.get("/cfs/collect/?station=cfs-lax").content.decode()
+    assert 'data-testid="collect-16012345686"' in page and "data-scan-input" not in page and "collect-submit" not in page
+
+
 def test_receiving_a_mawb_a_colleague_received_a_moment_ago_says_so_and_changes_nothing(client, forwarder_org, cfs_org,
                                                                                         cfs_user, cfs_colleague):
     manifest = mawb_at(forwarder_org, cfs_org)
