@@ -355,7 +355,8 @@ def scan(request):
     carriers = list(queues.carriers_for(station))
     carrier_id = request.POST.get("carrier") or request.GET.get("carrier") or (str(carriers[0].pk) if carriers else "")
     result = Scan("wait", _("Scan a HAWB."))
-    if request.method == "POST" and not request.POST.get("reset"):
+    answered = request.method == "POST" and not request.POST.get("reset")  # an answer to a scan sounds, Start over's not
+    if answered:
         pending = request.POST.get("pending", "")
         result = shipment_hand_off_scan(cfs=station, user=request.user, code=request.POST.get("code", ""),
                                         pending_id=id_or_none(pending), carrier_id=carrier_id,
@@ -363,7 +364,8 @@ def scan(request):
         carrier_id = result.carrier.pk if result.carrier else carrier_id  # a carrier's name was scanned
     start, end = clocks.airport_day_bounds(station.airport, _today(station))
     today_handoffs = queues.station_handoffs(request.org, station).filter(handed_at__gte=start, handed_at__lt=end)
-    context = {"scan": result, "carrier_id": str(carrier_id), "handed_today": today_handoffs.count(), "carriers": carriers}
+    context = {"scan": result, "answered": answered, "carrier_id": str(carrier_id), "handed_today": today_handoffs.count(),
+               "carriers": carriers}
     if request.headers.get("HX-Request"):
         return render(request, "cfs/_scan_response.html", context)
     return render(request, "cfs/scan.html", _context(request, station, manifest=manifest,

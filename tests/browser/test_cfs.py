@@ -41,6 +41,36 @@ def lax(national_carriers):
     return manifest
 
 
+# Listens to the page's real Web Audio tones: each oscillator's frequency as it starts.
+TONE_LISTENER = """
+window.tones = [];
+window.AudioContext = class extends window.AudioContext {
+  createOscillator() {
+    const oscillator = super.createOscillator();
+    const start = oscillator.start.bind(oscillator);
+    oscillator.start = (when) => { window.tones.push(oscillator.frequency.value); start(when); };
+    return oscillator;
+  }
+};
+"""
+
+
+def tones_after(page, answer):
+    """The frequencies sounded for the answer saying `answer` (its cue is played once the answer settles)."""
+    state = page.get_by_test_id("scan-state")
+    expect(state).to_contain_text(answer)
+    expect(state).to_have_attribute("data-cued", "1")
+    return page.evaluate("window.tones.splice(0)")
+
+
+def high_beep(frequencies):
+    return len(frequencies) == 1 and frequencies[0] >= 1000
+
+
+def low_buzz(frequencies):
+    return len(frequencies) == 2 and all(f <= 300 for f in frequencies)
+
+
 def scanner(page, code):
     """What a barcode scanner does: types the code fast, then Enter."""
     page.keyboard.type(code, delay=8)
@@ -217,3 +247,37 @@ def test_an_operator_chooses_the_carrier_by_scanning_its_name_from_the_carrier_c
     expect(page.locator("[data-carrier=usps]")).to_be_checked()
     expect(feedback).to_contain_text("Carrier: USPS. Scan a HAWB.")
     assert Handoff.objects.get().carrier.code == "dhl"
+
+
+def test_an_operator_looking_at_the_parcel_hears_each_scan_accepted_or_refused_until_the_sound_is_switched_off(lax, new_page):
+    broken_down(lax.cfs, User.objects.get(username="cfs-operator"), lax)
+    page = new_page(viewport=TABLET)
+    page.add_init_script(TONE_LISTENER)
+    log_in(page, "cfs-operator", PASSWORD)
+    page.goto("/cfs/scan/")
+    page.get_by_test_id("carrier-ups").click()
+    sound = page.get_by_test_id("scan-sound")
+    expect(sound).to_be_visible()
+    expect(sound).to_be_checked()  # on until someone turns it off
+
+    scanner(page, "H0001")
+    assert high_beep(tones_after(page, "HAWB H0001 may go"))
+    scanner(page, "H0002")  # another parcel's HAWB where H0001's label was expected
+    assert low_buzz(tones_after(page, "HAWB H0002 is a parcel"))
+    page.keyboard.press("Escape")  # Start over answers silently
+    assert tones_after(page, "Scan a HAWB.") == []
+
+    page.get_by_text("Sound on scans").click()
+    expect(sound).not_to_be_checked()
+    expect(page.get_by_test_id("scan-input")).to_be_focused()  # the next scan goes to the field, not the switch
+    scanner(page, "H0003")
+    assert tones_after(page, "HAWB H0003 may not be handed off") == []
+    expect(page.get_by_test_id("scan-input")).to_have_class(re.compile(r"\bscan-bad\b"))  # the visual cue stays
+    screenshot(page, "cfs-scan-sound-off-tablet")
+
+    page.goto("/cfs/collect/")  # remembered on this device, on every scan screen
+    expect(page.get_by_test_id("scan-sound")).not_to_be_checked()
+    page.get_by_text("Sound on scans").click()
+    assert high_beep(page.evaluate("window.tones.splice(0)"))  # switching it on plays the beep it will make
+    scanner(page, "99999999999")
+    assert low_buzz(tones_after(page, "no such MAWB at this station"))

@@ -293,6 +293,15 @@ def test_scanning_a_hawb_then_its_tracking_number_hands_it_off_with_instant_feed
     assert released.custody == "handed_off" and released.handoff.method == "scan"
 
 
+def test_an_answer_to_a_scan_is_marked_to_sound_and_start_over_is_not(client, station_world, cfs_user, ups):
+    client.force_login(cfs_user)
+    assert "data-scan-answered" in scan(client, "H0002", carrier=ups).content.decode()
+    reset = client.post("/cfs/scan/", {"reset": "1", "carrier": ups.pk}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-scan-result="wait"' in reset and "data-scan-answered" not in reset
+    page = client.get("/cfs/scan/").content.decode()
+    assert "data-scan-answered" not in page and re.search(r'<div[^>]*hidden data-scan-sound-switch>', page)
+
+
 def test_scanning_a_held_parcel_says_which_condition_is_missing(client, station_world, cfs_user, ups):
     client.force_login(cfs_user)
     page = scan(client, "H0003", carrier=ups).content.decode()
