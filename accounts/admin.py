@@ -20,7 +20,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "organization", "role", "email_notifications"]
+    list_display = ["user", "organization", "role", "email_notifications", "language"]
     list_filter = ["role", "organization__kind"]
     search_fields = ["user__username", "user__email", "organization__name"]
     autocomplete_fields = ["user", "organization"]

@@ -1,10 +1,12 @@
 from django.utils import timezone
 
 from accounts.access import membership_for
+from accounts.services import membership_language_remember
 
 
 class OrganizationMiddleware:
-    """Resolves the user's organization once per request: `request.membership` and `request.org`."""
+    """Resolves the user's organization once per request: `request.membership` and `request.org`; and remembers the
+    language the member reads the portal in (LocaleMiddleware chose it), for the e-mails sent them later."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -12,6 +14,8 @@ class OrganizationMiddleware:
     def __call__(self, request):
         request.membership = membership_for(request.user)
         request.org = request.membership.organization if request.membership else None
+        if request.membership is not None:
+            membership_language_remember(membership=request.membership, language=getattr(request, "LANGUAGE_CODE", ""))
         return self.get_response(request)
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calista import clocks
 from calista.clocks import validate_time_zone
+from calista.i18n import Text
 
 firms_code_validator = RegexValidator(r"^[A-Z0-9]{4}$", _("A FIRMS code is 4 capital letters or digits."))
 filer_code_validator = RegexValidator(r"^[A-Z0-9]{3}$", _("A filer code is 3 capital letters or digits."))
@@ -124,6 +125,8 @@ class Membership(models.Model):
         _("e-mail notifications"), default=True,
         help_text=_("Also send notifications by e-mail, not only in the portal."),
     )
+    # The language the user last used the portal in (the switch, or the browser's): their e-mails are written in it.
+    language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES, blank=True)
 
     class Meta:
         ordering = ["organization", "user__username"]
@@ -149,11 +152,16 @@ class LoginThrottle(models.Model):
 
 
 class Notification(models.Model):
-    """Something a user should know (shipments rejected, held, released, information asked for)."""
+    """Something a user should know (shipments rejected, held, released, information asked for).
+
+    `text` is the message untranslated with its parameters (calista.i18n.Text), shown in the reader's language;
+    `message` is the same in English, for the admin and e-mail logs, and all that notifications written before `text`
+    have."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32)
     message = models.TextField()
+    text = models.JSONField(null=True, blank=True)
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -165,3 +173,13 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message[:40]
+
+    @property
+    def shown(self) -> str:
+        """The message in the active language (in English for a notification stored before they were translated)."""
+        if not self.text:
+            return self.message
+        try:
+            return str(Text.from_json(self.text))
+        except (KeyError, TypeError, ValueError):  # a text this version cannot read: the English stored with it
+            return self.message

@@ -1,4 +1,4 @@
-"""Account operations: login throttling."""
+"""Account operations: login throttling, the language a member reads the portal in."""
 
 from datetime import timedelta
 
@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import LoginThrottle
+from accounts.models import LoginThrottle, Membership
 
 
 def _key(username: str) -> str:
@@ -37,3 +37,12 @@ def login_failure_record(*, username: str) -> None:
 
 def login_success_record(*, username: str) -> None:
     LoginThrottle.objects.filter(username=_key(username)).delete()
+
+
+def membership_language_remember(*, membership: Membership, language: str) -> None:
+    """Keep the language the member uses the portal in (chosen with the switch, or their browser's): what the portal
+    sends them later, away from any request (notification e-mails), is written in it. Written only when it changes (none
+    kept reads as the portal's own language)."""
+    if language != (membership.language or settings.LANGUAGE_CODE) and language in dict(settings.LANGUAGES):
+        Membership.objects.filter(pk=membership.pk).update(language=language)
+        membership.language = language

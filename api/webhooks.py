@@ -35,11 +35,12 @@ from django.db.models import F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts import access
 from accounts.models import Organization
 from api.models import FeedCursor, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from calista.i18n import Text
 from shipments.models import Custody, CustomsStatus, Shipment, ShipmentEvent, Upload
 
 EVENT_TYPES = {
@@ -684,14 +685,14 @@ def _endpoint_disable(endpoint: WebhookEndpoint, failures: int) -> bool:
     """Disable an endpoint that keeps failing, once, and tell its organization."""
     from customs.notify import organization_notify
 
-    reason = _("%(n)s deliveries in a row failed.") % {"n": failures}
+    reason = Text(gettext_noop("%(n)s deliveries in a row failed."), {"n": failures})
     if not WebhookEndpoint.objects.filter(pk=endpoint.pk, disabled_at__isnull=True).update(disabled_at=timezone.now(),
-                                                                                           disabled_reason=reason):
+                                                                                           disabled_reason=str(reason)):
         return True  # disabled already (by another attempt)
     organization_notify(organization_id=endpoint.organization_id, kind="webhook_disabled",
                         url=reverse("api:webhook_detail", args=[endpoint.pk]),
-                        message=_("The webhook endpoint %(url)s was disabled: %(reason)s Fix it, then enable it again on the "
-                                  "Webhooks page.") % {"url": endpoint.url, "reason": reason})
+                        message=Text(gettext_noop("The webhook endpoint %(url)s was disabled: %(reason)s Fix it, then enable it "
+                                                  "again on the Webhooks page."), {"url": endpoint.url, "reason": reason}))
     return True
 
 

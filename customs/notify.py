@@ -1,27 +1,36 @@
 """Telling people what happened: portal notifications, and e-mail for those who asked for it.
 
 Aggregated per organization and event: 500 parcels released on one MAWB are one
-notification, not 500.
+notification, not 500. A message is stored untranslated (calista.i18n.Text) and shown in the
+language of whoever reads it: a Chinese forwarder and an English broker read the same event each
+in their own.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+from django.conf import settings
+from django.core.mail import send_mass_mail
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from accounts.models import Membership, Notification
+from calista.i18n import Text
 from calista.queueing import enqueue
-from shipments.lifecycle import in_english
 from shipments.models import Shipment
 
 
-def organization_notify(*, organization_id: int, kind: str, message: str, url: str = "") -> int:
-    """One notification per member of the organization; e-mail queued for members who want it."""
+def organization_notify(*, organization_id: int, kind: str, message: Text | str, url: str = "") -> int:
+    """One notification per member of the organization; e-mail queued for members who want it.
+
+    `message`: a Text, or a message id without parameters; each member reads it in their own language."""
+    text = Text.of(message)
+    english = text.english()
     members = list(Membership.objects.filter(organization_id=organization_id).select_related("user"))
     created = Notification.objects.bulk_create([
-        Notification(user=m.user, kind=kind, message=message, url=url) for m in members
+        Notification(user=m.user, kind=kind, message=english, text=text.to_json(), url=url) for m in members
     ])
     wanted = [n.pk for n, m in zip(created, members, strict=True) if m.email_notifications and m.user.email and n.pk]
     if wanted:
@@ -31,10 +40,26 @@ def organization_notify(*, organization_id: int, kind: str, message: str, url: s
     return len(created)
 
 
-@in_english
-def shipments_notify(*, shipment_ids, kind: str, text: str, audience: str = "forwarder", url: str = "") -> None:
+def notifications_email(*, notification_ids: list[int]) -> int:
+    """E-mail the notifications not e-mailed yet (a retry sends nothing twice), each in its reader's language: the one
+    they last used the portal in (accounts.Membership.language), else the portal's."""
+    pending = list(Notification.objects.filter(pk__in=notification_ids, emailed=False).select_related("user__membership"))
+    site = settings.SITE_URL.rstrip("/")
+    mails = []
+    for n in pending:
+        membership = getattr(n.user, "membership", None)
+        with translation.override((membership and membership.language) or settings.LANGUAGE_CODE):
+            shown = n.shown
+        mails.append(("Calista: " + shown[:80], f"{shown}\n\n{site}{n.url}", settings.DEFAULT_FROM_EMAIL, [n.user.email]))
+    send_mass_mail(mails, fail_silently=False)
+    Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed=True)
+    return len(mails)
+
+
+def shipments_notify(*, shipment_ids, kind: str, text: Text | str, audience: str = "forwarder", url: str = "") -> None:
     """Tell each forwarder (or broker) about its own shipments in this set: one message per MAWB group.
 
+    `text`: what happened to them (a Text, or a message id without parameters);
     `url`: the page where the work waits; by default the shipments of the first MAWB."""
     column = "forwarder_id" if audience == "forwarder" else "broker_id"
     groups: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -44,12 +69,13 @@ def shipments_notify(*, shipment_ids, kind: str, text: str, audience: str = "for
     for org_id, mawbs in groups.items():
         count = sum(mawbs.values())
         listed = ", ".join(f"{m[:3]}-{m[3:]}" for m in sorted(mawbs)[:5]) + ("…" if len(mawbs) > 5 else "")
-        message = _("%(count)s shipment(s) %(what)s (MAWB %(mawbs)s)") % {"count": count, "what": text, "mawbs": listed}
+        message = Text(gettext_noop("%(count)s shipment(s) %(what)s (MAWB %(mawbs)s)"),
+                       {"count": count, "what": Text.of(text), "mawbs": listed})
         organization_notify(organization_id=org_id, kind=kind, message=message, url=url or f"/shipments/?q={sorted(mawbs)[0]}")
 
 
 def ace_rejections_notify(*, entry_ids: list[int]) -> None:
     ids = Shipment.objects.filter(entry_id__in=entry_ids).values_list("id", flat=True)
-    shipments_notify(shipment_ids=ids, kind="ace_rejected", text=_("rejected by ACE: correct and re-file"), audience="broker",
+    shipments_notify(shipment_ids=ids, kind="ace_rejected", text=gettext_noop("rejected by ACE: correct and re-file"), audience="broker",
                      url=reverse("customs:rejections"))
 

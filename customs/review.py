@@ -31,12 +31,13 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from accounts import access
 from accounts.models import Organization
 from calista import clocks
 from calista.db import retry_on_conflict
+from calista.i18n import Text
 from calista.params import is_id
 from calista.queueing import enqueue
 from customs import holds, policy
@@ -211,12 +212,14 @@ def _after(action: str, *, org: Organization, moved: list[int], reason: str) -> 
         if org.auto_file:
             entries_file(broker=org, shipment_ids=moved)
     elif action == "reject":
-        shipments_notify(shipment_ids=moved, kind="rejected", text=_("rejected by the broker: %(reason)s") % {"reason": reason})
+        shipments_notify(shipment_ids=moved, kind="rejected", text=Text(gettext_noop("rejected by the broker: %(reason)s"),
+                                                                         {"reason": reason}))
     elif org.is_broker:
-        shipments_notify(shipment_ids=moved, kind="cancelled", text=_("cancelled by the broker: %(reason)s") % {"reason": reason})
+        shipments_notify(shipment_ids=moved, kind="cancelled", text=Text(gettext_noop("cancelled by the broker: %(reason)s"),
+                                                                          {"reason": reason}))
     else:
         shipments_notify(shipment_ids=moved, kind="cancelled", audience="broker",
-                         text=_("cancelled by the forwarder: %(reason)s") % {"reason": reason})
+                         text=Text(gettext_noop("cancelled by the forwarder: %(reason)s"), {"reason": reason}))
 
 
 def _check_action(action: str, reason: str, org: Organization) -> str:
@@ -609,7 +612,7 @@ def shipments_resubmit(*, forwarder: Organization, user, shipment_ids: list[int]
         if outcome.moved:
             decisions_recompute(shipment_ids=outcome.moved)
             shipments_notify(shipment_ids=outcome.moved, kind="resubmitted", audience="broker",
-                             text=_("corrected and resubmitted by the forwarder"))
+                             text=gettext_noop("corrected and resubmitted by the forwarder"))
     return outcome
 
 
@@ -635,8 +638,8 @@ def info_request_ask(*, broker: Organization, user, shipment_id: int, question: 
                            "deadline": deadline.isoformat(), "question": question})
         organization_notify(organization_id=shipment.forwarder_id, kind="info_request",
                             url=reverse("shipments:shipment_detail", args=[shipment.pk]),
-                            message=_("Your broker asks about HAWB %(hawb)s (answer by %(deadline)s): %(question)s") % {
-                                "hawb": shipment.hawb, "deadline": deadline.isoformat(), "question": question})
+                            message=Text(gettext_noop("Your broker asks about HAWB %(hawb)s (answer by %(deadline)s): %(question)s"),
+                                         {"hawb": shipment.hawb, "deadline": deadline.isoformat(), "question": question}))
     return request
 
 
@@ -653,8 +656,8 @@ def info_request_answer(*, forwarder: Organization, user, request_id: int, answe
                        message=_("Information given: %(answer)s") % {"answer": answer})
         organization_notify(organization_id=request.broker_id, kind="info_answered",
                             url=reverse("shipments:shipment_detail", args=[request.shipment_id]),
-                            message=_("The forwarder answered your question on HAWB %(hawb)s: %(answer)s") % {
-                                "hawb": request.shipment.hawb, "answer": answer})
+                            message=Text(gettext_noop("The forwarder answered your question on HAWB %(hawb)s: %(answer)s"),
+                                         {"hawb": request.shipment.hawb, "answer": answer}))
     return request
 
 
@@ -707,7 +710,7 @@ def hold_close(*, hold_id: int, org: Organization, user, outcome: str, note: str
             Hold.objects.filter(shipment_id=hold.shipment_id, removed_at__isnull=True).update(removed_at=now, outcome=Hold.Outcome.SEIZED)
             Shipment.objects.filter(pk=hold.shipment_id).update(open_holds=0)
             shipments_notify(shipment_ids=[hold.shipment_id], kind="seized",
-                             text=_("seized after a %(agency)s hold") % {"agency": hold.agency})
+                             text=Text(gettext_noop("seized after a %(agency)s hold"), {"agency": hold.agency}))
         else:
             Hold.objects.filter(pk=hold.pk, removed_at__isnull=True).update(removed_at=now, outcome=Hold.Outcome.RELEASED)
             holds.open_holds_recount([hold.shipment_id])

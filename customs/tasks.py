@@ -2,12 +2,11 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import OperationalError
 
-from accounts.models import Notification, Organization
+from accounts.models import Organization
 from calista.queueing import enqueue
-from customs import filing, services
+from customs import filing, notify, services
 from customs.ace.inbox import notices_receive
 
 
@@ -75,9 +74,4 @@ def decisions_refresh_for_regime_task(after_id: int = 0, rounds: int = 10) -> in
 @shared_task(queue="notify", acks_late=True)
 def notifications_email_task(notification_ids: list[int]) -> int:
     """E-mail the notifications not e-mailed yet (a retry sends nothing twice)."""
-    pending = list(Notification.objects.filter(pk__in=notification_ids, emailed=False).select_related("user"))
-    mails = [("Calista: " + n.message[:80], f"{n.message}\n\n{settings.SITE_URL.rstrip('/')}{n.url}", settings.DEFAULT_FROM_EMAIL,
-              [n.user.email]) for n in pending]
-    send_mass_mail(mails, fail_silently=False)
-    Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed=True)
-    return len(mails)
+    return notify.notifications_email(notification_ids=notification_ids)

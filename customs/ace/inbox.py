@@ -13,8 +13,9 @@ from itertools import groupby
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from calista.i18n import Text
 from customs import holds
 from customs.ace.adapter import Notice, adapter
 from customs.ace.explain import code_table, codes_text
@@ -122,7 +123,7 @@ def _apply(code: str, pairs: list, table: dict) -> None:
         outcome = lifecycle.move(shipment_ids=ids, dimension=lifecycle.CUSTOMS, to=CustomsStatus.RELEASED, actor=lifecycle.ACE,
                                  message=text, data=data, require={"open_holds": (0, lifecycle.Reason(lifecycle.HOLD_OPEN))})
         if outcome.moved:
-            shipments_notify(shipment_ids=outcome.moved, kind="released", text=_("released by CBP"))
+            shipments_notify(shipment_ids=outcome.moved, kind="released", text=gettext_noop("released by CBP"))
     elif effect in (Effect.HOLD, Effect.EXAM):
         _holds_place(code, pairs, known, text, data)
     elif effect == Effect.HOLD_REMOVED:
@@ -147,7 +148,7 @@ def _holds_place(code: str, pairs: list, known: AceCode | None, text: str, data:
     if known and known.effect == Effect.EXAM:
         at_cfs = list(Shipment.objects.filter(pk__in=ids, custody=Custody.BROKEN_DOWN).values_list("id", flat=True))
         lifecycle.shipments_to_exam(at_cfs, message=text, data=data)
-    held = _("put on hold by %(agency)s") % {"agency": agency or "CBP"}
+    held = Text(gettext_noop("put on hold by %(agency)s"), {"agency": agency or "CBP"})
     shipments_notify(shipment_ids=ids, kind="hold", text=held)
     # The broker answers the agency (or sees the exam through): the hold is its work, on its holds page.
     shipments_notify(shipment_ids=ids, kind="hold", text=held, audience="broker", url=reverse("customs:holds"))

@@ -87,3 +87,20 @@ def test_the_notifications_page_speaks_chinese(client, owner):
     client.force_login(owner)
     page = client.get("/accounts/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "通知" in page
+
+
+def test_a_notification_reads_in_the_language_of_whoever_opens_the_page(client, owner, broker_org, broker_user, forwarder_org):
+    shipment = shipment_for(manifest_for(forwarder_org))
+    review.review_reject(broker=broker_org, user=broker_user, shipment_ids=[shipment.pk], reason="Invoice missing")
+    client.force_login(owner)
+    chinese = client.get("/accounts/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "1 票货物被报关行退回：Invoice missing（主单号 160-12345675）" in chinese and "rejected by the broker" not in chinese
+    english = client.get("/accounts/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 shipment(s) rejected by the broker: Invoice missing (MAWB 160-12345675)" in english
+
+
+def test_a_notification_stored_before_they_were_translated_still_shows_its_english_text(client, owner):
+    Notification.objects.create(user=owner, kind="released", message="3 shipment(s) released by CBP (MAWB 160-12345675)")
+    client.force_login(owner)
+    page = client.get("/accounts/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "3 shipment(s) released by CBP (MAWB 160-12345675)" in page

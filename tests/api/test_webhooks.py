@@ -302,6 +302,19 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_its_organization_told(di
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).consecutive_failures == 0
 
 
+def test_the_notice_of_a_disabled_endpoint_reads_in_chinese_to_a_member_who_reads_chinese(dispatch, receiver, forwarder_org, owner,
+                                                                                           client, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    settings.WEBHOOK_DISABLE_AFTER = 1
+    endpoint_for(forwarder_org, receiver)
+    receiver.default = 500
+    approved_parcel(forwarder_org)
+    dispatch()
+    client.force_login(owner)
+    page = client.get("/accounts/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"Webhook 端点 {receiver.url} 已停用：连续 1 次推送失败。 请修复后在 Webhooks 页面重新启用。" in page
+
+
 def test_a_delivery_can_be_sent_again_by_hand_by_its_organization_only(dispatch, receiver, forwarder_org, other_forwarder_org,
                                                                        django_capture_on_commit_callbacks):
     endpoint_for(forwarder_org, receiver)
