@@ -60,18 +60,21 @@ def shipments_notify(*, shipment_ids, kind: str, text: Text | str, audience: str
     """Tell each forwarder (or broker) about its own shipments in this set: one message per MAWB group.
 
     `text`: what happened to them (a Text, or a message id without parameters);
-    `url`: the page where the work waits; by default the shipments of the first MAWB."""
+    `url`: the page where the work waits; by default the shipment's own page, or for several the shipments of the first
+    MAWB."""
     column = "forwarder_id" if audience == "forwarder" else "broker_id"
-    groups: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for org_id, mawb in Shipment.objects.filter(pk__in=list(shipment_ids)).values_list(column, "mawb"):
+    groups: dict[int, dict[str, list[int]]] = defaultdict(dict)  # organization -> MAWB -> [how many, one of them]
+    for org_id, mawb, shipment_id in Shipment.objects.filter(pk__in=list(shipment_ids)).values_list(column, "mawb", "id"):
         if org_id:
-            groups[org_id][mawb] += 1
+            groups[org_id].setdefault(mawb, [0, shipment_id])[0] += 1
     for org_id, mawbs in groups.items():
-        count = sum(mawbs.values())
+        count = sum(n for n, _one in mawbs.values())
         listed = ", ".join(f"{m[:3]}-{m[3:]}" for m in sorted(mawbs)[:5]) + ("…" if len(mawbs) > 5 else "")
         message = Text(gettext_noop("%(count)s shipment(s) %(what)s (MAWB %(mawbs)s)"),
                        {"count": count, "what": Text.of(text), "mawbs": listed})
-        organization_notify(organization_id=org_id, kind=kind, message=message, url=url or f"/shipments/?q={sorted(mawbs)[0]}")
+        first = sorted(mawbs)[0]
+        where = (reverse("shipments:shipment_detail", args=[mawbs[first][1]]) if count == 1 else f"/shipments/?q={first}")
+        organization_notify(organization_id=org_id, kind=kind, message=message, url=url or where)
 
 
 def ace_rejections_notify(*, entry_ids: list[int]) -> None:

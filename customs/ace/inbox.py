@@ -26,6 +26,14 @@ from shipments.models import Custody, CustomsStatus, Manifest, Shipment
 
 Effect = AceCode.Effect
 
+# Notices for information only (they change no status) that still ask the broker to act: besides the note on each
+# timeline, the broker is told, with a link to the parcel where it acts. The forwarder is not: the entry is the broker's,
+# and the broker asks the forwarder (an information request) when it needs something from them.
+BROKER_TOLD = {
+    "2M": gettext_noop("flagged by CBP (2M): the consignee's daily de minimis maximum may be exceeded; check the consignee's "
+                       "other parcels of the day"),
+}
+
 
 def notices_receive(*, limit: int = 2000) -> int:
     """Collect the notices that have arrived, store them, apply them. Returns how many were applied."""
@@ -129,7 +137,11 @@ def _apply(code: str, pairs: list, table: dict) -> None:
     elif effect == Effect.HOLD_REMOVED:
         _holds_remove(pairs, text, data)
     else:
-        lifecycle.note(shipment_ids=_shipments_of(pairs), actor=lifecycle.ACE, message=text, data=data)
+        ids = _shipments_of(pairs)
+        lifecycle.note(shipment_ids=ids, actor=lifecycle.ACE, message=text, data=data)
+        if code in BROKER_TOLD:
+            with_ace = Shipment.objects.filter(pk__in=ids, status__in=lifecycle.WITH_ACE).values_list("id", flat=True)  # not cancelled
+            shipments_notify(shipment_ids=with_ace, kind="ace_notice", text=BROKER_TOLD[code], audience="broker")
 
 
 def _holds_place(code: str, pairs: list, known: AceCode | None, text: str, data: dict) -> None:

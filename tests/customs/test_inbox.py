@@ -1,13 +1,16 @@
 """ACE's notices read by the portal (customs/ace/inbox.py): an arrival notice starts the general-order clock on the day
-ACE says the flight arrived, at the airport it arrived at, however late the notice is read."""
+ACE says the flight arrived, at the airport it arrived at, however late the notice is read; a notice that asks the broker to
+act (2M) reaches the broker."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
+from accounts.models import Notification
 from calista import clocks
 from customs.ace.adapter import Notice
+from customs.models import Entry
 from shipments.models import Manifest, Shipment
 from tests.customs.test_holds import tell
 from tests.factories import manifest_for, shipment_for
@@ -83,3 +86,41 @@ def test_the_landing_day_at_lax_follows_daylight_saving_time(monkeypatch, forwar
     shipment_for(lax)
     tell(monkeypatch, Notice(code="ARR", raw="FSN|ARR", mawb=lax.mawb, at=landed))
     assert arrived_on(lax) == (day, {day})
+
+
+# --- 2M: the consignee's daily maximum may be exceeded -------------------------------------------------
+
+
+def type_86_filed(forwarder, broker, hawb, number, **fields):
+    """A Type 86 parcel ACE accepted, alone in its entry (one bill per Type 86 entry)."""
+    manifest = Manifest.objects.filter(mawb="16012345675").first() or manifest_for(forwarder)
+    entry = Entry.objects.create(broker=broker, forwarder=forwarder, manifest=manifest, number=number, entry_type="86",
+                                 state="accepted")
+    return shipment_for(manifest, hawb=hawb, entry=entry, status="accepted", entry_type="86", reasons=["DM_ELIGIBLE"], **fields)
+
+
+def test_a_2m_notice_tells_the_broker_and_leads_to_the_parcel_where_it_acts(monkeypatch, forwarder_org, broker_org, broker_user,
+                                                                             owner, other_broker_user):
+    parcel = type_86_filed(forwarder_org, broker_org, "H0001", "BRK00000011")
+    tell(monkeypatch, Notice(code="2M", raw="SO|2M", entry="BRK00000011"))
+    told = Notification.objects.get(user=broker_user)
+    assert told.kind == "ace_notice" and told.url == f"/shipments/{parcel.pk}/"
+    assert told.message == ("1 shipment(s) flagged by CBP (2M): the consignee's daily de minimis maximum may be exceeded; check "
+                            "the consignee's other parcels of the day (MAWB 160-12345675)")
+    assert "2M" in parcel.events.get(dimension="note").message  # and it stays on the timeline
+    assert not Notification.objects.filter(user__in=[owner, other_broker_user]).exists()  # the entry is the broker's work
+
+
+def test_2m_notices_read_together_are_one_notification_per_mawb(monkeypatch, forwarder_org, broker_org, broker_user):
+    type_86_filed(forwarder_org, broker_org, "H0001", "BRK00000011")
+    type_86_filed(forwarder_org, broker_org, "H0002", "BRK00000022")
+    tell(monkeypatch, Notice(code="2M", raw="SO|2M 1", entry="BRK00000011"), Notice(code="2M", raw="SO|2M 2", entry="BRK00000022"))
+    told = Notification.objects.get(user=broker_user)
+    assert told.message.startswith("2 shipment(s) flagged by CBP (2M)") and told.url == "/shipments/?q=16012345675"
+
+
+def test_a_2m_notice_for_a_cancelled_parcel_tells_nobody(monkeypatch, forwarder_org, broker_org, broker_user):
+    type_86_filed(forwarder_org, broker_org, "H0001", "BRK00000011")
+    Shipment.objects.filter(hawb="H0001").update(status="cancelled")
+    tell(monkeypatch, Notice(code="2M", raw="SO|2M", entry="BRK00000011"))
+    assert not Notification.objects.exists()

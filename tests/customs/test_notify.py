@@ -15,6 +15,7 @@ from customs.services import decisions_refresh, decisions_refresh_for_regime, re
 from shipments.models import Shipment
 from tests.customs.test_filing import file_everything, ingest
 from tests.customs.test_holds import released, tell  # noqa: F401 - the released fixture is used by name
+from tests.customs.test_inbox import type_86_filed
 from tests.customs.test_services import parcel
 from tests.factories import manifest_for, shipment_for
 
@@ -94,6 +95,13 @@ def test_an_ace_rejection_reads_in_chinese(client, ace, broker_user, broker_org,
     review.review_approve(broker=broker_org, user=broker_user, shipment_ids=[first.pk])
     file_everything(broker_org)
     assert "1 票货物被 ACE 拒绝：请更正后重新申报" in read_in_chinese(client, broker_user)
+
+
+def test_a_2m_notice_from_ace_reads_in_chinese(client, monkeypatch, forwarder_org, broker_org, broker_user):
+    type_86_filed(forwarder_org, broker_org, "H0001", "BRK00000011")
+    tell(monkeypatch, Notice(code="2M", raw="SO|2M", entry="BRK00000011"))
+    assert f"1 票货物被 CBP 提示（2M）：收件人当日的小额豁免上限可能已超出，请核查该收件人当天的其他包裹（主单号 {MAWB}）" in (
+        read_in_chinese(client, broker_user))
 
 
 def test_a_decision_changed_after_approval_reads_in_chinese(client, forwarder_org, broker_user):
