@@ -27,7 +27,8 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -863,6 +864,17 @@ def ace_messages_for_shipment(shipment: Shipment) -> list[dict]:
     messages = list(AceMessage.objects.filter(Q(entry_id__in=entries) | Q(manifest_id=shipment.manifest_id, entry__isnull=True))
                     .select_related("entry").order_by("at", "id"))
     return messages_explained(messages)
+
+
+def entry_totals(entry: Entry) -> dict:
+    """The entry's entered value and its duty and MPF estimates: the sums of its parcels' own figures, so that they add up
+    to what each parcel's page says (the MPF is shared among the parcels by customs.policy.mpf_shares, in whole cents that
+    add up to the entry's fee). A parcel without an estimate counts as nothing, as its page shows $0.00."""
+    totals = entry.shipments.aggregate(
+        count=Count("pk"), value=Coalesce(Sum("value_usd"), Decimal(0)),
+        duty=Coalesce(Sum("duty_estimate_usd"), Decimal(0)), mpf=Coalesce(Sum("mpf_estimate_usd"), Decimal(0)))
+    cents = {name: Decimal(totals[name]).quantize(Decimal("0.01")) for name in ("value", "duty", "mpf")}
+    return {"count": totals["count"], **cents, "owed": cents["duty"] + cents["mpf"]}
 
 
 def entries_for(org: Organization) -> QuerySet:

@@ -465,8 +465,9 @@ def info_request_ask(request, pk):
 def entry_detail(request, pk):
     """An entry: its shipments, its transmissions, and every ACE message in and out, raw and explained."""
     entry = access.get_scoped_or_404(review.entries_for(request.org), pk=pk)
+    totals = review.entry_totals(entry)
     return render(request, "customs/entry_detail.html", {
-        "entry": entry, "shipments": entry.shipments.order_by("hawb")[:200], "shipment_count": entry.shipments.count(),
+        "entry": entry, "shipments": entry.shipments.order_by("hawb")[:200], "shipment_count": totals["count"], "totals": totals,
         "transmissions": entry.transmissions.order_by("attempt"),
         "ace_messages": review.messages_explained(list(entry.messages.order_by("at", "id"))),
     })

@@ -552,3 +552,41 @@ def test_the_workbench_speaks_chinese(client, queue, broker_user):
     assert "自 2025 年 8 月 29 日起到港的货物暂停小额豁免" in page  # the decision's reasons, in Chinese
     response = client.post("/customs/queue/act/", {"action": "reject", "ids": [queue["plain"].pk]}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "请填写原因。" in response.content.decode()
+
+
+# --- An entry's totals ---------------------------------------------------------------------------------
+
+
+def entry_figures(client, broker_user, entry) -> dict[str, str]:
+    """The figures the entry page shows, by name."""
+    import re
+
+    page = as_user(client, broker_user).get(f"/customs/entries/{entry.pk}/").content.decode()
+    return dict(re.findall(r'data-testid="entry-(value|duty|mpf|owed)">\$([0-9,.]+)<', page))
+
+
+def test_an_entrys_page_shows_its_value_duty_and_fee_and_they_add_up_to_its_parcels(client, forwarder_org, broker_org,
+                                                                                      broker_user):
+    from decimal import Decimal
+
+    from tests.customs.test_estimates import ingest as ingest_rows
+    from tests.customs.test_estimates import row
+
+    ingest_rows(forwarder_org, row("H1", "10.00"), row("H2", "10.00"), row("H3", "1234.56", hts="6109100012"))
+    parcels = Shipment.objects.filter(hawb__in=["H1", "H2", "H3"])
+    review.review_approve(broker=broker_org, user=broker_user, shipment_ids=list(parcels.values_list("id", flat=True)))
+    filing.entries_build(broker=broker_org)
+    entry = Entry.objects.get()
+    duty = sum(parcels.values_list("duty_estimate_usd", flat=True))
+    mpf = sum(parcels.values_list("mpf_estimate_usd", flat=True))
+    assert duty > 0 and mpf == Decimal("2.69")  # one informal entry: one fee, shared among its three parcels
+    assert entry_figures(client, broker_user, entry) == {
+        "value": "1,254.56", "duty": f"{duty:,}", "mpf": "2.69", "owed": f"{duty + mpf:,}"}
+
+
+def test_a_type_86_entry_shows_its_value_and_no_duty_or_fee(client, forwarder_org, broker_org, broker_user):
+    manifest = manifest_for(forwarder_org)
+    parcel = shipment_for(manifest, entry_type="86", reasons=["DM_ELIGIBLE"], duty_estimate_usd=None, mpf_estimate_usd=None)
+    review.review_approve(broker=broker_org, user=broker_user, shipment_ids=[parcel.pk])
+    filing.entries_build(broker=broker_org)
+    assert entry_figures(client, broker_user, Entry.objects.get()) == {"value": "25.00"}
