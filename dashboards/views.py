@@ -44,13 +44,27 @@ def _counts(found: dict, choices) -> list[dict]:
     return [{"value": value, "label": label, "count": found.get(value, 0)} for value, label in choices]
 
 
+# A broker's tiles for the work it does lead to its workbench pages: the queue unfiltered and the ACE rejections list the
+# same shipments the tiles count (every shipment the organization sees, in that status).
+BROKER_QUEUES = {CustomsStatus.RECEIVED: "customs:queue", CustomsStatus.ACE_REJECTED: "customs:rejections"}
+
+
+def _status_tiles(org, found: dict) -> list[dict]:
+    """Each customs status's count, with a link to the shipments it counts."""
+    tiles = _counts(found, CustomsStatus.choices)
+    for tile in tiles:
+        queue = BROKER_QUEUES.get(tile["value"]) if org.is_broker else None
+        tile["url"] = reverse(queue) if queue else f"{reverse('shipments:shipment_list')}?{urlencode({'status': tile['value']})}"
+    return tiles
+
+
 def home(request):
     """Each role's home: its own work at a glance."""
     if request.org is None:
         return render(request, "dashboards/home_no_org.html")
     by_status, by_custody = shipments_count_by_state(access.shipments_for(request.org))
     context = {
-        "status_counts": _counts(by_status, CustomsStatus.choices),
+        "status_counts": _status_tiles(request.org, by_status),
         "custody_counts": _counts(by_custody, Custody.choices),
         "shipments_total": sum(by_status.values()),
         "recent_uploads": access.uploads_for(request.org).select_related("uploaded_by")[:8],
