@@ -35,8 +35,9 @@ from cfs.models import PATTERN_TIMEOUT_SECONDS, Arrival, Carrier, Collection, Ha
 from cfs.queues import carriers_for, ready_for_hand_off, station_manifests, station_shipments
 from customs.models import Hold
 from shipments import lifecycle
+from shipments.generator import mawb_check_digit
 from shipments.lifecycle import Actor, Outcome
-from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
+from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent, mawb_display
 from shipments.progress import percent, phase_total, progress_get, progress_set
 
 C, S = Custody, CustomsStatus
@@ -98,6 +99,25 @@ def _place(cfs) -> dict:
 def scan_normalize(text: str) -> str:
     """What a scanner sends, as the portal stores numbers: capitals and digits only."""
     return re.sub(r"[^0-9A-Za-z]", "", text or "").upper()
+
+
+# An airline's piece label: the MAWB's 11 digits, then the piece number in 5 digits (4 on some), dash and spaces dropped.
+PIECE_LABEL = re.compile(r"(?P<mawb>[0-9]{11})[0-9]{4,5}")
+
+
+def mawb_scanned(code: str) -> str:
+    """The MAWB number a scan names, as the portal stores it: the code itself (with or without its dash), or the first 11
+    digits of an airline's piece label (160-12345675 00001), which the portal reads as its MAWB.
+
+    Only a label whose first 11 digits are a MAWB, check digit and all, is read so: a code of another kind that has the
+    length of a label (a 15-digit FedEx tracking number) is left as it is, and is no MAWB at the station. A code that is a
+    MAWB itself is never cut (a MAWB has 11 digits, a label 15 or 16). Every scan of a MAWB goes through here.
+    """
+    code = scan_normalize(code)
+    label = PIECE_LABEL.fullmatch(code)
+    if label and label["mawb"][10] == mawb_check_digit(label["mawb"][3:10]):
+        return label["mawb"]
+    return code
 
 
 def _manifest(cfs, manifest_id) -> Manifest:
@@ -218,12 +238,13 @@ class CollectScan:
 
 
 def manifest_collect_scan(*, cfs, code: str, chosen: Iterable[int] = ()) -> CollectScan:
-    """A MAWB scanned (with or without its dash) at the airline terminal: chosen for this truck when its permit to
+    """A MAWB scanned (with or without its dash, or a piece label of it) at the airline terminal: chosen for this truck when its permit to
     transfer names the station; otherwise why it cannot be collected. Nothing is recorded until the collection is."""
     code = scan_normalize(code)
     if not code:
         return CollectScan("bad", _("Scan or type the MAWB."))
-    found = list(station_manifests(cfs, cfs).filter(mawb=code).select_related("forwarder"))
+    number = mawb_scanned(code)
+    found = list(station_manifests(cfs, cfs).filter(mawb=number).select_related("forwarder"))
     permitted = [m for m in found if m.custody == C.TRANSFER_AUTHORIZED]
     if len(permitted) > 1:  # the same number from two forwarders: the operator picks by the forwarder on the paperwork
         return CollectScan("bad", _("MAWB %(mawb)s is listed for several forwarders (%(forwarders)s): tick the right one below.")
@@ -235,6 +256,9 @@ def manifest_collect_scan(*, cfs, code: str, chosen: Iterable[int] = ()) -> Coll
         return CollectScan("ok", _("MAWB %(mawb)s chosen for this truck (%(forwarder)s): scan the next one, or give the driver, "
                                    "the truck and the bonded carrier.") % {"mawb": manifest, "forwarder": manifest.forwarder},
                            manifest)
+    if not found and number != code:  # say what was read from the label, should the number on it be wrong
+        return CollectScan("bad", _("%(code)s is a piece label of MAWB %(mawb)s: no such MAWB at this station.") % {
+            "code": code, "mawb": mawb_display(number)})
     if not found:
         return CollectScan("bad", _("%(code)s: no such MAWB at this station.") % {"code": code})
     manifest = found[0]

@@ -175,7 +175,8 @@ def test_scans_made_while_the_network_is_slow_are_each_answered_in_turn(lax, new
 
 def test_an_operator_at_the_terminal_scans_each_mawb_onto_the_truck(lax, new_page):
     """Reaching the first MAWB's checkbox took fourteen Tabs: the scan field is focused on arrival, and each MAWB scanned
-    (with or without its dash) is ticked, or refused saying why, without the operator looking up from the paperwork."""
+    (with or without its dash, or an airline's piece label of it) is ticked, or refused saying why, without the operator
+    looking up from the paperwork."""
     mawb_at(lax.forwarder, lax.cfs, mawb="02304726304", hawbs=("J0001",))
     mawb_at(lax.forwarder, lax.cfs, mawb="17600000011", hawbs=("K0001",), permit=False)
     page = new_page(viewport=TABLET)
@@ -191,9 +192,11 @@ def test_an_operator_at_the_terminal_scans_each_mawb_onto_the_truck(lax, new_pag
     scanner(page, "17600000011")
     expect(feedback).to_contain_text("MAWB 176-00000011 has no permit to transfer to this station yet")
     expect(field).to_have_class(re.compile(r"\bscan-bad\b"))
-    scanner(page, "02304726304")
+    scanner(page, "0230472630400001")  # the airline's label on one of its pieces: the MAWB, then the piece number
     expect(feedback).to_contain_text("MAWB 023-04726304 chosen for this truck")
     expect(page.get_by_test_id("collect-02304726304").get_by_role("checkbox")).to_be_checked()
+    scanner(page, "02304726304")
+    expect(feedback).to_contain_text("MAWB 023-04726304 is already chosen for this truck.")
     expect(page.get_by_test_id("collect-16012345675").get_by_role("checkbox")).to_be_checked()
     expect(field).to_be_focused()
     screenshot(page, "cfs-collect-scan-tablet")

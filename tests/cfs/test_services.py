@@ -107,6 +107,39 @@ def test_a_mawb_scan_says_why_a_mawb_may_not_be_collected(forwarder_org, cfs_org
     assert answers[" "].message == "Scan or type the MAWB."
 
 
+@pytest.mark.parametrize("code", ["16012345675", "160-12345675", "1601234567500001", "160-12345675-00001",
+                                  "160-12345675 00012", "160123456750001", "160-12345675 0001\r"])
+def test_a_mawb_is_read_from_its_number_or_from_an_airline_piece_label(code):
+    assert services.mawb_scanned(code) == "16012345675"
+
+
+@pytest.mark.parametrize("code", [
+    "1601234567600001",  # the first 11 digits are no MAWB: 6 is not the check digit of 1234567
+    "16012345675000012", "16012345675001",  # a piece number of 6 or 3 digits is no airline label
+    "1Z999AA10123456784", "9400111899223197428490", "123456789012", "H0001",  # tracking numbers, a HAWB
+    "160123456A500001",
+])
+def test_a_code_of_another_kind_is_not_read_as_a_piece_label(code):
+    assert services.mawb_scanned(code) == services.scan_normalize(code)
+
+
+def test_an_airline_piece_label_chooses_its_mawb_for_the_truck_and_a_second_piece_changes_nothing(forwarder_org, cfs_org):
+    manifest = mawb_at(forwarder_org, cfs_org, mawb="16012345675")
+    answer = collect_scan(cfs_org, "1601234567500001")
+    assert answer.state == "ok" and answer.manifest == manifest
+    assert answer.message.startswith("MAWB 160-12345675 chosen for this truck")
+    again = collect_scan(cfs_org, "160-12345675-00002", manifest)
+    assert again.state == "ok" and again.message == "MAWB 160-12345675 is already chosen for this truck."
+
+
+def test_a_piece_label_of_a_mawb_not_at_this_station_says_which_mawb_it_read(forwarder_org, cfs_org, other_cfs_org):
+    mawb_at(forwarder_org, other_cfs_org, mawb="16012345701")
+    answer = collect_scan(cfs_org, "1601234570100003")
+    assert answer.state == "bad" and answer.manifest is None
+    assert answer.message == "1601234570100003 is a piece label of MAWB 160-12345701: no such MAWB at this station."
+    assert collect_scan(cfs_org, "1601234567600001").message == "1601234567600001: no such MAWB at this station."
+
+
 def test_a_mawb_number_two_forwarders_use_is_ticked_by_hand(forwarder_org, other_forwarder_org, cfs_org):
     mawb_at(forwarder_org, cfs_org, mawb="16012345675")
     mawb_at(other_forwarder_org, cfs_org, mawb="16012345675", hawbs=("K0001",))

@@ -186,6 +186,16 @@ def test_a_mawb_scanned_on_the_collection_page_is_ticked_and_what_was_typed_stay
     assert set(Manifest.objects.values_list("custody", flat=True)) == {"transfer_authorized"}
 
 
+def test_an_airline_piece_label_scanned_on_the_collection_page_ticks_its_mawb(client, forwarder_org, cfs_org, cfs_user):
+    manifest = mawb_at(forwarder_org, cfs_org, mawb="16012345675")
+    client.force_login(cfs_user)
+    page = client.get("/cfs/collect/").content.decode()
+    assert "or a piece label of the MAWB" in page
+    answer = client.post("/cfs/collect/", {"code": "160-12345675 00003"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-scan-result="ok"' in answer and "MAWB 160-12345675 chosen for this truck" in answer
+    assert re.search(rf'value="{manifest.pk}"\s+checked', answer[answer.index('<div id="collect-choice"'):])
+
+
 def test_a_refused_mawb_scan_says_why_and_without_javascript_the_page_comes_back(client, forwarder_org, cfs_org, cfs_user):
     waiting = mawb_at(forwarder_org, cfs_org, mawb="16012345675")
     mawb_at(forwarder_org, cfs_org, mawb="16012345686", permit=False)
