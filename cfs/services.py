@@ -484,13 +484,15 @@ def shipments_hand_off_select(*, cfs, user, carrier_id: int, tracking_by_shipmen
 @dataclass
 class Scan:
     """What one scan did. state: ok (handed off), wait (HAWB accepted: scan its tracking number; or a carrier chosen),
-    bad (refused). carrier: the carrier the scan chose, when it was a carrier's name."""
+    bad (refused). carrier: the carrier the scan chose, when it was a carrier's name. elsewhere: the MAWBs a HAWB scanned on
+    another MAWB's scan page is on (the page offers their scan pages)."""
 
     state: str
     message: str
     pending: Shipment | None = None
     result: HandedOff | None = None
     carrier: Carrier | None = None
+    elsewhere: list[Manifest] = field(default_factory=list)
 
 
 def _find_hawb(cfs, code: str, *, manifest_id: int | None) -> list[Shipment]:
@@ -502,10 +504,25 @@ def _find_hawb(cfs, code: str, *, manifest_id: int | None) -> list[Shipment]:
     return live or found
 
 
+def _scan_hawb_elsewhere(cfs, code: str) -> Scan:
+    """A HAWB not on the MAWB whose scan page this is: which MAWB of the station it is on, so that the operator takes the
+    parcel to that MAWB's scan (it is not handed off from here); unknown when the station has no such HAWB."""
+    manifests = sorted({s.manifest for s in _find_hawb(cfs, code, manifest_id=None)}, key=lambda m: (m.mawb, m.pk))
+    if not manifests:
+        return Scan("bad", _("%(code)s: no such HAWB at this station") % {"code": code})
+    if len(manifests) > 1:
+        return Scan("bad", _("HAWB %(hawb)s is on MAWBs %(mawbs)s, not this one: open the scan of the MAWB the parcel is "
+                             "on") % {"hawb": code, "mawbs": ", ".join(str(m) for m in manifests)}, elsewhere=manifests)
+    return Scan("bad", _("HAWB %(hawb)s is on MAWB %(mawb)s, not this one: open that MAWB's scan, or the station's scan "
+                         "page") % {"hawb": code, "mawb": manifests[0]}, elsewhere=manifests)
+
+
 def _scan_hawb(cfs, code: str, *, manifest_id: int | None) -> Scan:
     if not code:
         return Scan("bad", _("Scan or type the HAWB."))
     found = _find_hawb(cfs, code, manifest_id=manifest_id)
+    if not found and manifest_id:
+        return _scan_hawb_elsewhere(cfs, code)
     if not found:
         return Scan("bad", _("%(code)s: no such HAWB at this station") % {"code": code})
     if len(found) > 1:

@@ -252,6 +252,35 @@ def test_an_operator_chooses_the_carrier_by_scanning_its_name_from_the_carrier_c
     assert Handoff.objects.get().carrier.code == "dhl"
 
 
+def test_an_operator_scanning_a_parcel_of_another_mawb_is_told_which_and_takes_it_to_that_mawbs_scan(lax, new_page):
+    """On one MAWB's scan page a parcel of another MAWB of the station read "no such HAWB": the answer names its MAWB and
+    opens that MAWB's scan, with the carrier chosen, where the parcel goes as any other."""
+    operator = User.objects.get(username="cfs-operator")
+    broken_down(lax.cfs, operator, lax)
+    other = broken_down(lax.cfs, operator, mawb_at(lax.forwarder, lax.cfs, mawb="16012345686", hawbs=("H0101",)))
+    release(parcel(other, "H0101"))
+    page = new_page(viewport=TABLET)
+    log_in(page, "cfs-operator", PASSWORD)
+    page.goto(f"/cfs/scan/?mawb={lax.pk}")
+    scanner(page, "DHL")
+    scanner(page, "H0101")
+    feedback = page.get_by_test_id("scan-feedback")
+    expect(feedback).to_contain_text("HAWB H0101 is on MAWB 160-12345686, not this one: open that MAWB's scan, or the "
+                                     "station's scan page")
+    expect(page.get_by_test_id("scan-input")).to_have_class(re.compile(r"\bscan-bad\b"))
+    expect(page.get_by_test_id("scan-input")).to_be_focused()
+    screenshot(page, "cfs-scan-other-mawb-tablet")
+
+    page.get_by_test_id("scan-elsewhere-16012345686").click()
+    expect(page.locator("h1")).to_contain_text("160-12345686")
+    expect(page.locator("[data-carrier=dhl]")).to_be_checked()
+    scanner(page, "H0101")
+    expect(feedback).to_contain_text("HAWB H0101 may go: now scan its tracking number")
+    scanner(page, "1234567890")
+    expect(feedback).to_contain_text("HAWB H0101 handed off to DHL, tracking number 1234567890")
+    assert Handoff.objects.get().shipment == parcel(other, "H0101")
+
+
 def test_an_operator_looking_at_the_parcel_hears_each_scan_accepted_or_refused_until_the_sound_is_switched_off(lax, new_page):
     broken_down(lax.cfs, User.objects.get(username="cfs-operator"), lax)
     page = new_page(viewport=TABLET)

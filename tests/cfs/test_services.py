@@ -541,6 +541,41 @@ def test_a_hawb_of_another_mawb_scanned_on_a_mawbs_scan_page_is_called_a_parcel_
     assert not Handoff.objects.exists()
 
 
+def test_a_hawb_of_another_mawb_scanned_on_a_mawbs_scan_page_says_which_mawb_it_is_on_and_is_not_handed_off(
+        forwarder_org, cfs_org, cfs_user, ups):
+    first = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("H0001",)))
+    other = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("H0101",)))
+    release(parcel(other, "H0101"))
+    result = scan(cfs_org, cfs_user, "h0101\r", carrier=ups, manifest=first)
+    assert result.state == "bad" and result.pending is None and result.elsewhere == [other]
+    assert result.message == ("HAWB H0101 is on MAWB 160-12345686, not this one: open that MAWB's scan, "
+                              "or the station's scan page")
+    assert scan(cfs_org, cfs_user, "H0101", carrier=ups, manifest=other).pending == parcel(other, "H0101")
+    assert not Handoff.objects.exists()
+
+
+def test_a_hawb_on_two_other_mawbs_scanned_on_a_mawbs_scan_page_names_both(forwarder_org, cfs_org, cfs_user, ups):
+    first = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("H0001",)))
+    second = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345690", hawbs=("H0101",)))
+    third = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345686", hawbs=("H0101",)))
+    result = scan(cfs_org, cfs_user, "H0101", carrier=ups, manifest=first)
+    assert result.state == "bad" and result.elsewhere == [third, second]
+    assert result.message == ("HAWB H0101 is on MAWBs 160-12345686, 160-12345690, not this one: open the scan of the MAWB "
+                              "the parcel is on")
+
+
+def test_a_hawb_of_another_station_scanned_on_a_mawbs_scan_page_is_unknown_there(
+        forwarder_org, cfs_org, cfs_user, other_cfs_org, other_cfs_user, ups):
+    here = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org, mawb="16012345675", hawbs=("H0001",)))
+    there = broken_down(other_cfs_org, other_cfs_user, mawb_at(forwarder_org, other_cfs_org, mawb="16012345686",
+                                                                hawbs=("H0101",)))
+    release(parcel(here, "H0001"), parcel(there, "H0101"))
+    seen_here = scan(cfs_org, cfs_user, "H0101", carrier=ups, manifest=here)
+    seen_there = scan(other_cfs_org, other_cfs_user, "H0001", carrier=ups, manifest=there)
+    assert (seen_here.message, seen_here.elsewhere) == ("H0101: no such HAWB at this station", [])
+    assert (seen_there.message, seen_there.elsewhere) == ("H0001: no such HAWB at this station", [])
+
+
 def test_scanning_a_carriers_name_chooses_it_and_the_pending_hawb_keeps_waiting_for_that_carriers_label(
         forwarder_org, cfs_org, cfs_user, ups):
     manifest = broken_down(cfs_org, cfs_user, mawb_at(forwarder_org, cfs_org))

@@ -312,6 +312,28 @@ def test_an_answer_to_a_scan_is_marked_to_sound_and_start_over_is_not(client, st
     assert "data-scan-answered" not in page and re.search(r'<div[^>]*hidden data-scan-sound-switch>', page)
 
 
+def test_a_hawb_of_another_mawb_scanned_on_a_mawbs_scan_page_offers_that_mawbs_scan_keeping_the_carrier(
+        client, station_world, cfs_user, ups):
+    manifest, waiting = station_world
+    client.force_login(cfs_user)
+    answer = scan(client, "J0001", carrier=ups, mawb=manifest).content.decode()
+    assert 'data-scan-result="bad"' in answer and 'name="pending" value=""' in answer
+    assert ("HAWB J0001 is on MAWB 160-12345686, not this one: open that MAWB&#x27;s scan, or the station&#x27;s scan page"
+            in answer)
+    assert f'href="/cfs/scan/?mawb={waiting.pk}&amp;carrier={ups.pk}" data-testid="scan-elsewhere-16012345686"' in answer
+    assert f'href="/cfs/scan/?carrier={ups.pk}" data-testid="scan-station"' in answer
+    assert "scan-elsewhere" not in scan(client, "H0002", carrier=ups, mawb=manifest).content.decode()
+
+
+def test_another_stations_hawb_scanned_on_a_mawbs_scan_page_is_unknown_and_offers_no_mawb(
+        client, station_world, forwarder_org, other_cfs_org, other_cfs_user, ups):
+    theirs = mawb_at(forwarder_org, other_cfs_org, mawb="16012345690", hawbs=("K0001",))
+    client.force_login(other_cfs_user)
+    answer = scan(client, "H0002", carrier=ups, mawb=theirs).content.decode()
+    assert "H0002: no such HAWB at this station" in answer
+    assert "scan-elsewhere" not in answer and "160-12345675" not in answer
+
+
 def test_scanning_a_held_parcel_says_which_condition_is_missing(client, station_world, cfs_user, ups):
     client.force_login(cfs_user)
     page = scan(client, "H0003", carrier=ups).content.decode()
