@@ -134,8 +134,9 @@ def _link(pairs: list[tuple[int, int]]) -> None:
 
 # --- Taking apart an entry not yet transmitted ------------------------------------------------
 # An entry waits in the outbox between entries_build and transmissions_claim. When the decision of its parcels changes
-# in that time (the operator pinned or unpinned the regime: customs/services.py), it is taken apart before ACE sees it
-# and its parcels wait for the broker again. An entry a claim has taken is with ACE, and is never touched here.
+# in that time (the operator pinned or unpinned the regime, or a later upload changed the consignee's day total:
+# customs/services.py), it is taken apart before ACE sees it and its parcels wait for the broker again. An entry a
+# claim has taken is with ACE, and is never touched here.
 
 
 def entries_pending_lock(*, shipment_ids) -> list[int]:

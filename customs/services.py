@@ -24,7 +24,7 @@ from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 # as the law now says). Parcels already with ACE keep their entry; their timeline and their broker are told.
 DECIDED_AGAIN = Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
 # Approved parcels whose entry is built and waits in the outbox (the claim that transmits it files them in the same
-# transaction). When a new regime changes their entry type, the entry is taken apart before ACE sees it.
+# transaction). When a new regime or a later upload changes their entry type, the entry is taken apart before ACE sees it.
 QUEUED = Q(status=CustomsStatus.APPROVED, entry__isnull=False)
 STORED = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number", "entry_type",
           "reasons", "forwarder_id", "broker_id", "status", "duty_estimate_usd", "day_total_usd", "conveyance_total_usd")
@@ -97,16 +97,22 @@ def _shares_write(members: pd.DataFrame, stored: dict) -> int:
 
 @in_english
 def decisions_refresh(*, keys: set[str], days: set[date], skip_upload: int | None = None) -> int:
-    """Decide again the parcels not yet with ACE whose consignee-day totals may have changed. Returns how many changed."""
+    """Decide again the parcels not yet with ACE whose consignee-day totals may have changed. Returns how many changed.
+    An entry built and not yet transmitted whose parcels' entry type changes is taken apart (_redecide)."""
     if not keys or not days:
         return 0
     mine = Shipment.objects.filter(consignee_key__in=keys, arrival_date__in=days)
-    waiting = mine.filter(DECIDED_AGAIN)
-    if skip_upload is not None:
-        waiting = waiting.exclude(upload_id=skip_upload)
+    ids = list(mine.filter(DECIDED_AGAIN | QUEUED).order_by("id").values_list("id", flat=True))
+    changed = _redecide(
+        ids, skip_upload=skip_upload,
+        reason=_("the consignee's total for the day changed, and with it the entry type of its parcels. Review them and "
+                 "file them again."),
+        broker_text=_("decided again after your approval (the consignee's total for the day changed): check them before "
+                      "they are filed"),
+        withdrawn_text=_("taken out of entries not yet transmitted to ACE, as the consignee's total for the day changed: "
+                         "review them and file them again"))
+    # After the entries were taken apart: an entry a transmission claimed meanwhile is with ACE now, and its broker is told.
     _with_ace_tell(mine.filter(status__in=lifecycle.WITH_ACE, entry_type="86"))
-    changed = _decide_again(waiting, broker_text=_("decided again after your approval (the consignee's total for the day "
-                                                   "changed): check them before they are filed"))
     # Parcels still to be filed that are not decided again (rejected by the broker, or by ACE) share their entry's fee too:
     # a parcel that joined or left their entry (this upload, a cancellation) changes their share, even with none waiting.
     others = list(mine.filter(policy.to_be_filed()).exclude(DECIDED_AGAIN).values_list("id", flat=True))
@@ -129,17 +135,29 @@ def decisions_refresh_for_regime(*, after_id: int = 0, limit: int | None = None)
                [:limit or REGIME_BATCH])
     if not ids:
         return 0, None
-    with transaction.atomic():
-        withdrawn = _entries_decide_again(ids, reason=_("the customs regime was changed, and with it the entry type of its "
-                                                        "parcels. Review them and file them again."))
-        changed = _decide_again(Shipment.objects.filter(DECIDED_AGAIN, pk__in=[*ids, *withdrawn]), told=set(withdrawn),
-                                broker_text=_("decided again after your approval (the customs regime was changed): check them "
-                                              "before they are filed"))
-        if withdrawn:
-            shipments_notify(shipment_ids=withdrawn, kind="redecided", audience="broker",
-                             text=_("taken out of entries not yet transmitted to ACE, as the customs regime was changed: review "
-                                    "them and file them again"))
+    changed = _redecide(
+        ids, reason=_("the customs regime was changed, and with it the entry type of its parcels. Review them and file them "
+                      "again."),
+        broker_text=_("decided again after your approval (the customs regime was changed): check them before they are filed"),
+        withdrawn_text=_("taken out of entries not yet transmitted to ACE, as the customs regime was changed: review them and "
+                         "file them again"))
     return changed, ids[-1]
+
+
+def _redecide(ids: list[int], *, reason: str, broker_text: str, withdrawn_text: str, skip_upload: int | None = None) -> int:
+    """Decide again these parcels not yet with ACE (DECIDED_AGAIN or QUEUED; those of upload `skip_upload` were just
+    decided): first the entries built from them and still in the outbox, taken apart where their parcels' entry type
+    changes (`reason` on each timeline, the broker told `withdrawn_text` once), then the parcels waiting, with those taken
+    out (the broker of an approved one told `broker_text`). Returns how many decisions changed."""
+    with transaction.atomic():
+        withdrawn = _entries_decide_again(ids, reason=reason)
+        waiting = Shipment.objects.filter(DECIDED_AGAIN, pk__in=[*ids, *withdrawn])
+        if skip_upload is not None:
+            waiting = waiting.exclude(upload_id=skip_upload)
+        changed = _decide_again(waiting, told=set(withdrawn), broker_text=broker_text)
+        if withdrawn:
+            shipments_notify(shipment_ids=withdrawn, kind="redecided", audience="broker", text=withdrawn_text)
+    return changed
 
 
 def _entries_decide_again(ids: list[int], *, reason: str) -> list[int]:

@@ -1,5 +1,6 @@
 """Decisions decided again when a later upload changes a consignee's total for the day (policy.md, rule 5)."""
 
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 from accounts.models import Notification
 from customs.services import decisions_refresh
 from shipments.models import Shipment
+from tests.customs.test_regime import postgresql  # noqa: F401 - the postgresql fixture, used by usefixtures
 from tests.customs.test_review import person
 from tests.factories import manifest_for, shipment_for
 
@@ -77,3 +79,97 @@ def test_a_later_parcel_that_leaves_the_decision_as_it_was_still_brings_the_cons
     first.refresh_from_db()
     assert (first.entry_type, first.day_total_usd, first.conveyance_total_usd) == ("86", Decimal("500.00"), Decimal("500.00"))
     assert not first.events.filter(message__contains="Entry decision changed").exists()
+
+
+# --- An entry built and not yet transmitted -------------------------------------------------------------------------
+
+
+def later_upload(forwarder, hawb, value, *, mawb="16012345686"):
+    """A file that adds a parcel for the consignee of estimates.row (Ana Lopez) on 10 June 2025, not yet ingested."""
+    from django.core.files.base import ContentFile
+
+    from shipments.services import upload_create
+    from tests.customs.test_estimates import HEADER, row
+
+    return upload_create(forwarder=forwarder, user=None, file=ContentFile((HEADER + row(hawb, value, mawb=mawb, day=str(DAY))).encode()),
+                         name="later.csv", queue=False)
+
+
+@pytest.fixture
+def type_86_in_the_outbox(forwarder_org, broker_org, broker_user):
+    """Ana Lopez's $500 parcel of 10 June 2025, Type 86, approved and built into an entry that waits to be transmitted."""
+    from customs import filing
+    from shipments import lifecycle
+    from tests.customs.test_estimates import ingest, row
+
+    ingest(forwarder_org, row("H1", "500.00", day=str(DAY)))
+    first = Shipment.objects.get(hawb="H1")
+    lifecycle.shipments_approve([first.pk], actor=lifecycle.Actor.of(broker_user))
+    (entry_id,) = filing.entries_build(broker=broker_org)
+    first.refresh_from_db()
+    assert (first.entry_type, first.entry_id) == ("86", entry_id)
+    return first
+
+
+def test_a_later_upload_over_the_limit_takes_apart_a_type_86_entry_not_yet_transmitted_and_it_is_filed_as_type_11(
+        ace, type_86_in_the_outbox, forwarder_org, broker_org, broker_user):
+    from customs.models import Entry, Transmission
+    from shipments.services import manifest_ingest
+    from tests.customs.test_filing import file_everything
+
+    first, entry = type_86_in_the_outbox, Entry.objects.get(pk=type_86_in_the_outbox.entry_id)
+    manifest_ingest(upload_id=later_upload(forwarder_org, "H2", "400.00").pk, today=date(2026, 11, 27))  # $900 that day
+    first.refresh_from_db()
+    assert (first.status, first.entry_id, first.entry_type, first.reasons) == ("approved", None, "11", ["DM_AGGREGATE_OVER"])
+    entry.refresh_from_db()
+    assert entry.state == "cancelled" and not Transmission.objects.filter(entry=entry).exists()  # never reaches ACE as Type 86
+    assert first.events.get(data__entry_withdrawn=True).message == (
+        f"Entry {entry.display_number} taken apart before it was transmitted to ACE: the consignee's total for the day "
+        "changed, and with it the entry type of its parcels. Review them and file them again.")
+    told = list(Notification.objects.filter(user=broker_user).values_list("message", flat=True))
+    assert told == ["1 shipment(s) taken out of entries not yet transmitted to ACE, as the consignee's total for the day "
+                    "changed: review them and file them again (MAWB 160-12345675)"]  # once, not as "decided again" too
+
+    file_everything(broker_org)  # the broker files it again: as the law now says
+    first.refresh_from_db()
+    assert first.status in ("accepted", "released") and first.entry.entry_type == "11"
+
+
+def test_a_later_upload_under_the_limit_leaves_the_entry_waiting_in_the_outbox(type_86_in_the_outbox, forwarder_org):
+    from shipments.services import manifest_ingest
+
+    first = type_86_in_the_outbox
+    manifest_ingest(upload_id=later_upload(forwarder_org, "H2", "200.00").pk, today=date(2026, 11, 27))  # $700: still de minimis
+    entry_id = first.entry_id
+    first.refresh_from_db()
+    assert (first.entry_id, first.entry.state, first.entry_type) == (entry_id, "pending", "86")
+    assert not first.events.filter(data__entry_withdrawn=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgresql")
+def test_an_entry_a_transmission_is_claiming_while_a_later_upload_is_stored_goes_to_ace_and_its_broker_is_told(
+        ace, type_86_in_the_outbox, forwarder_org, broker_user, monkeypatch):
+    from customs import filing
+    from shipments.services import manifest_ingest
+    from tests.customs.test_regime import in_thread, paused
+
+    first = type_86_in_the_outbox
+    upload = later_upload(forwarder_org, "H2", "400.00")
+    reached, go_on = threading.Event(), threading.Event()
+    monkeypatch.setattr(filing, "payloads_for", paused(filing.payloads_for, reached=reached, go_on=go_on))
+    claim, claimed = in_thread(lambda: filing.transmissions_claim(limit=1))  # marks the entry sending, then is held
+    assert reached.wait(10)
+    later, ingested = in_thread(lambda: manifest_ingest(upload_id=upload.pk, today=date(2026, 11, 27)))
+    later.join(1)
+    assert later.is_alive()  # it waits for the claim: the entry may be on its way to ACE
+    go_on.set()
+    claim.join(10)
+    later.join(10)
+    assert not isinstance(ingested[0], Exception), ingested
+    assert len(claimed[0]) == 1
+    first.refresh_from_db()
+    assert (first.status, first.entry_type, first.entry.state) == ("filed", "86", "transmitted")  # with ACE as it was filed
+    assert not first.events.filter(data__entry_withdrawn=True).exists()
+    assert first.events.filter(message__contains="the Type 86 entry filed may need correcting").count() == 1
+    assert Notification.objects.filter(user=broker_user, message__contains="may need correcting").count() == 1
