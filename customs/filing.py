@@ -36,7 +36,7 @@ from customs.ace.adapter import Reply, adapter
 from customs.ace.explain import codes_text
 from customs.models import AceMessage, Entry, FilerSequence, Transmission
 from shipments import lifecycle
-from shipments.models import CustomsStatus, Shipment
+from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 
 # --- Entry numbers ----------------------------------------------------------------------------
 
@@ -154,22 +154,36 @@ def entries_pending_lock(*, shipment_ids) -> list[int]:
 @lifecycle.in_english
 def entries_withdraw(*, entry_ids: list[int], reason: str) -> list[int]:
     """Take apart entries not yet transmitted, whose transmissions the caller locked (entries_pending_lock): each entry is
-    cancelled and leaves the outbox, and its parcels, still approved, are in no entry again, waiting for the broker to file
-    them, with a note on each timeline that names the entry and says why (`reason`). Returns the parcels, in id order."""
+    cancelled and leaves the outbox, and its parcels wait for the broker to file them again, with a note on each timeline
+    that names the entry and says why (`reason`): approved ones in no entry, ones re-filed after ACE's rejection with the
+    entry ACE rejected, as before the broker re-filed them. Returns the parcels, in id order."""
     if not entry_ids:
         return []
     Transmission.objects.filter(entry_id__in=entry_ids, state=Transmission.State.PENDING).delete()  # never sent: nothing to keep
     Entry.objects.filter(pk__in=entry_ids, state=Entry.State.PENDING).update(state=Entry.State.CANCELLED)
-    members = list(Shipment.objects.filter(entry_id__in=entry_ids).order_by("id").values_list("id", "entry_id", "entry__number"))
-    Shipment.objects.filter(pk__in=[shipment_id for shipment_id, _entry, _number in members]).update(entry=None)
+    members = list(Shipment.objects.filter(entry_id__in=entry_ids).order_by("id")
+                   .values_list("id", "entry_id", "entry__number", "status"))
+    Shipment.objects.filter(pk__in=[shipment_id for shipment_id, *_rest in members]).update(entry=None)
+    rejected = _entries_rejected([shipment_id for shipment_id, *_rest, status in members if status == CustomsStatus.ACE_REJECTED])
+    Shipment.objects.bulk_update([Shipment(id=shipment_id, entry_id=entry_id) for shipment_id, entry_id in rejected.items()],
+                                 ["entry"], batch_size=500)
     by_entry: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for shipment_id, entry_id, number in members:
+    for shipment_id, entry_id, number, _status in members:
         by_entry[(entry_id, number)].append(shipment_id)
     for (entry_id, number), ids in by_entry.items():  # the entry stays on record; the timeline says which it was
         lifecycle.note(shipment_ids=ids, actor=lifecycle.SYSTEM, data={"entry_withdrawn": True, "entry": entry_id},
                        message=_("Entry %(entry)s taken apart before it was transmitted to ACE: %(reason)s") % {
                            "entry": f"{number[:3]}-{number[3:10]}-{number[10:]}", "reason": reason})
-    return [shipment_id for shipment_id, _entry, _number in members]
+    return [shipment_id for shipment_id, *_rest in members]
+
+
+def _entries_rejected(shipment_ids: list[int]) -> dict[int, int]:
+    """The entry ACE last rejected of each of these shipments, as the broker's re-filing noted it (review.shipments_refile)."""
+    if not shipment_ids:
+        return {}
+    notes = (ShipmentEvent.objects.filter(shipment_id__in=shipment_ids, dimension=ShipmentEvent.Dimension.NOTE, data__refile=True)
+             .order_by("shipment_id", "at", "id").values_list("shipment_id", "data"))
+    return {shipment_id: data["entry"] for shipment_id, data in notes if data.get("entry")}
 
 
 # --- 2. Claiming a batch ----------------------------------------------------------------------

@@ -14,20 +14,26 @@ from django.utils.translation import gettext as _
 
 from calista.db import retry_on_conflict
 from customs import policy
+from customs.models import Entry
 from customs.notify import shipments_notify
 from shipments import lifecycle
 from shipments.lifecycle import in_english
 from shipments.models import CustomsStatus, Shipment, ShipmentEvent
 
 # A later upload can change the decision of a person's parcels of that day (policy.md, rule 5). Parcels not yet with
-# ACE are decided again: waiting for review, or approved and not yet in an entry (the broker is told: the entry will go
-# as the law now says). Parcels already with ACE keep their entry; their timeline and their broker are told.
-DECIDED_AGAIN = Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
-# Approved parcels whose entry is built and waits in the outbox (the claim that transmits it files them in the same
-# transaction). When a new regime or a later upload changes their entry type, the entry is taken apart before ACE sees it.
-QUEUED = Q(status=CustomsStatus.APPROVED, entry__isnull=False)
+# ACE are decided again: waiting for review, approved and not yet in an entry, or rejected by ACE and waiting for the
+# broker to file them again (the broker is told: the entry will go as the law now says). Parcels already with ACE keep
+# their entry; their timeline and their broker are told.
+OUTBOX = Entry.objects.filter(state=Entry.State.PENDING)  # entries built and not yet transmitted (a subquery, no join)
+DECIDED_AGAIN = (Q(status=CustomsStatus.RECEIVED) | Q(status=CustomsStatus.APPROVED, entry__isnull=True)
+                 | Q(status=CustomsStatus.ACE_REJECTED) & ~Q(entry__in=OUTBOX))
+# Parcels whose entry is built and waits in the outbox, approved or re-filed after ACE's rejection (the claim that
+# transmits it files them in the same transaction). When a new regime or a later upload changes their entry type, the
+# entry is taken apart before ACE sees it.
+QUEUED = Q(status=CustomsStatus.APPROVED, entry__isnull=False) | Q(status=CustomsStatus.ACE_REJECTED, entry__in=OUTBOX)
 STORED = ("id", "arrival_date", "country_of_origin", "hts_code", "value_usd", "consignee_key", "flight_number", "entry_type",
           "reasons", "forwarder_id", "broker_id", "status", "duty_estimate_usd", "day_total_usd", "conveyance_total_usd")
+BROKER_FILES = (CustomsStatus.APPROVED, CustomsStatus.ACE_REJECTED)  # a changed decision of these is told to their broker
 FIGURES = ("duty_estimate_usd", "day_total_usd", "conveyance_total_usd")  # what a re-decide updates where the decision stays
 
 
@@ -191,11 +197,13 @@ def _entries_decide_again(ids: list[int], *, reason: str) -> list[int]:
 
 def _decide_again(waiting, *, broker_text: str, told: set[int] = frozenset()) -> int:
     """Decide the parcels of `waiting` (not yet with ACE) again; a changed decision is stored with a note on the timeline,
-    the broker of an approved parcel is told `broker_text`, and the MPF shares of the entries they go in are computed
-    again (a parcel that joins, leaves or changes type changes the others' shares). Returns how many decisions changed.
+    the broker of a parcel it files (BROKER_FILES) is told `broker_text`, and the MPF shares of the entries they go in are
+    computed again (a parcel that joins, leaves or changes type changes the others' shares). Returns how many decisions
+    changed.
 
     The rows are locked (in id order) while they are decided, so that an entry is never built from a decision this
-    replaces: filing locks the approved parcels it takes too, and takes only those not yet in an entry. The broker is not
+    replaces: filing locks the parcels it takes too (approved and not yet in an entry, or re-filed after ACE's rejection),
+    and an entry built meanwhile is taken apart (_entries_decide_again). The broker is not
     told again of the parcels in `told` (taken out of their entry, they were told just now)."""
     with transaction.atomic():
         rows = list(waiting.select_for_update(no_key=True).order_by("id").values(*STORED))
@@ -211,9 +219,10 @@ def _decide_again(waiting, *, broker_text: str, told: set[int] = frozenset()) ->
 
 
 def _decisions_write(frame, verdict, day_totals, conveyance_totals, *, broker_text: str, told: set[int] = frozenset()) -> int:
-    """The decisions that changed, written with a note on each timeline and the broker told of approved ones. Where the
-    decision stays, its figures are brought up to date quietly: the consignee's totals (a later upload added to them
-    without crossing a limit) and the duty estimate (a regime pinned to another day takes that day's rates)."""
+    """The decisions that changed, written with a note on each timeline and the broker told of the parcels it files
+    (approved, or rejected by ACE and to be filed again). Where the decision stays, its figures are brought up to date
+    quietly: the consignee's totals (a later upload added to them without crossing a limit) and the duty estimate (a
+    regime pinned to another day takes that day's rates)."""
     changed = [
         i for i in range(len(frame))
         if verdict["entry_type"].iat[i] != frame["entry_type"].iat[i] or verdict["reasons"].iat[i] != frame["reasons"].iat[i]
@@ -242,7 +251,7 @@ def _decisions_write(frame, verdict, day_totals, conveyance_totals, *, broker_te
     Shipment.objects.bulk_update(shipments, ["entry_type", "reasons", "duty_estimate_usd", "mpf_estimate_usd", "day_total_usd",
                                              "conveyance_total_usd", "decided_at"], batch_size=500)
     ShipmentEvent.objects.bulk_create(events, batch_size=500)
-    approved = [int(frame["id"].iat[i]) for i in changed if frame["status"].iat[i] == CustomsStatus.APPROVED
+    approved = [int(frame["id"].iat[i]) for i in changed if frame["status"].iat[i] in BROKER_FILES
                 and int(frame["id"].iat[i]) not in told]
     if approved:
         shipments_notify(shipment_ids=approved, kind="redecided", audience="broker", text=broker_text)
@@ -304,8 +313,8 @@ def regime_pin_saved(pin) -> None:
 
 
 def regime_changed() -> None:
-    """The pin was set, changed or removed (on the regime page or in the admin): the parcels waiting for review, and those
-    approved but not yet in an entry, are decided again under the new regime, in batches by a task, once this commits."""
+    """The pin was set, changed or removed (on the regime page or in the admin): the parcels not yet with ACE (DECIDED_AGAIN
+    and QUEUED) are decided again under the new regime, in batches by a task, once this commits."""
     from calista.queueing import enqueue
     from customs.tasks import decisions_refresh_for_regime_task
 

@@ -372,3 +372,54 @@ def test_an_entry_built_while_the_batch_is_being_decided_is_taken_apart_too(post
     assert calls[0] == [] and calls[1]  # the entries built meanwhile were found, and locked, on a second look
     assert set(Shipment.objects.filter(pk__in=type86).values_list("status", "entry_id", "entry_type")) == {("approved", None, "11")}
     assert not Entry.objects.filter(entry_type="86", state="pending").exists()
+
+
+# --- Parcels ACE rejected, waiting to be filed again ------------------------------------------------------------------
+
+
+def test_a_parcel_ace_rejected_is_decided_again_when_the_regime_changes_so_its_re_filing_follows_the_law_now_in_force(
+        rejected_by_ace, broker_org, broker_user, django_capture_on_commit_callbacks):
+    from accounts.models import Notification
+    from customs import review
+    from customs.services import regime_pin_set
+
+    parcel, rejected = rejected_by_ace, rejected_by_ace.entry_id
+    with django_capture_on_commit_callbacks(execute=True):
+        regime_pin_set(active=True, as_of=date(2026, 1, 5), note="training", user=broker_user)  # de minimis suspended
+    parcel.refresh_from_db()
+    assert (parcel.status, parcel.entry_id, parcel.entry_type) == ("ace_rejected", rejected, "11")  # still the broker's to re-file
+    assert parcel.events.latest("id").message.startswith("Entry decision changed from Type 86 to Type 11")
+    assert Notification.objects.filter(user=broker_user, message__contains="decided again after your approval (the customs "
+                                                                            "regime was changed)").count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[parcel.pk])  # no correction needed
+    parcel.refresh_from_db()
+    assert parcel.status in ("accepted", "released") and parcel.entry.entry_type == "11"
+
+
+def test_a_re_filing_not_yet_transmitted_is_taken_apart_when_the_regime_changes_its_type(
+        rejected_by_ace, broker_org, broker_user, django_capture_on_commit_callbacks):
+    from accounts.models import Notification
+    from customs import review
+    from customs.services import regime_pin_set
+
+    parcel, rejected = rejected_by_ace, rejected_by_ace.entry_id
+    review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[parcel.pk])  # queued, as the broker left it
+    (refiled,) = filing.entries_build(broker=broker_org, shipment_ids=[parcel.pk], refile=True)  # waits in the outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        regime_pin_set(active=True, as_of=date(2026, 1, 5), note="training", user=broker_user)
+    parcel.refresh_from_db()
+    # Back with the entry ACE rejected, as before the broker re-filed it: the rejections page shows it, and its codes.
+    assert (parcel.status, parcel.entry_id, parcel.entry_type) == ("ace_rejected", rejected, "11")
+    assert Entry.objects.get(pk=refiled).state == "cancelled" and not Transmission.objects.filter(entry_id=refiled).exists()
+    assert parcel.events.get(data__entry_withdrawn=True).message.startswith(
+        f"Entry {Entry.objects.get(pk=refiled).display_number} taken apart before it was transmitted to ACE: the customs regime")
+    assert review.entries_of(parcel) == [rejected, refiled]
+    told = list(Notification.objects.filter(user=broker_user, kind="redecided").values_list("message", flat=True))
+    assert len(told) == 1 and "taken out of entries not yet transmitted to ACE" in told[0]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[parcel.pk])
+    parcel.refresh_from_db()
+    assert parcel.status in ("accepted", "released") and parcel.entry.entry_type == "11"

@@ -11,27 +11,9 @@ from calista import clocks
 from customs import review
 from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
 from shipments.models import Shipment, ShipmentEvent
-from tests.customs.test_filing import file_everything, ingest
 from tests.customs.test_review import waiting  # noqa: F401 - the waiting fixture is used by name
 
 pytestmark = pytest.mark.django_db
-
-
-def approve(shipments, broker_org, broker_user):
-    return review.review_approve(broker=broker_org, user=broker_user, shipment_ids=[s.pk for s in shipments])
-
-
-@pytest.fixture
-def rejected_by_ace(ace, forwarder_org, broker_org, broker_user):
-    """A November 2026 arrival wrongly decided as Type 86, approved and filed: ACE rejects it with 181."""
-    shipments = ingest(forwarder_org, "sample_chinese_gb18030.csv")
-    one = shipments.first()
-    Shipment.objects.filter(pk=one.pk).update(entry_type="86", reasons=["DM_ELIGIBLE"])
-    approve([one], broker_org, broker_user)
-    file_everything(broker_org)
-    one.refresh_from_db()
-    assert one.status == "ace_rejected"
-    return one
 
 
 # --- ACE rejections -----------------------------------------------------------------------------------

@@ -81,6 +81,15 @@ def test_a_later_parcel_that_leaves_the_decision_as_it_was_still_brings_the_cons
     assert not first.events.filter(message__contains="Entry decision changed").exists()
 
 
+def test_a_parcel_ace_rejected_and_waiting_to_be_filed_again_loses_de_minimis_and_its_broker_is_told(forwarder_org, broker_user):
+    first = parcel(forwarder_org, "AR1", "500.00", status="ace_rejected")
+    parcel(forwarder_org, "AR2", "400.00", mawb="16012345686")  # a later upload, same person and day
+    decisions_refresh(keys={first.consignee_key}, days={DAY})
+    first.refresh_from_db()
+    assert (first.status, first.entry_type, first.reasons) == ("ace_rejected", "11", ["DM_AGGREGATE_OVER"])  # re-filed as 11
+    assert "decided again after your approval" in Notification.objects.get(user=broker_user).message
+
+
 # --- An entry built and not yet transmitted -------------------------------------------------------------------------
 
 
