@@ -149,10 +149,14 @@ def shipments_filter(*, org, criteria: BoardFilter, today: date | None = None) -
         shipments = shipments.filter(destination_airport=criteria.airport)
     if criteria.arriving_from:
         shipments = shipments.filter(arriving_since(criteria.arriving_from))
-    if criteria.arrived_from:
-        shipments = shipments.filter(arrived_on__gte=criteria.arrived_from)
-    if criteria.arrived_to:
-        shipments = shipments.filter(arrived_on__lte=criteria.arrived_to)
+    if criteria.arrived_from and criteria.arrived_from == criteria.arrived_to:
+        # One day, as an equality: its first page is read in the lists' order from the index of landed parcels.
+        shipments = shipments.filter(arrived_on=criteria.arrived_from)
+    else:
+        if criteria.arrived_from:
+            shipments = shipments.filter(arrived_on__gte=criteria.arrived_from)
+        if criteria.arrived_to:
+            shipments = shipments.filter(arrived_on__lte=criteria.arrived_to)
     if criteria.status:
         shipments = shipments.filter(status=criteria.status)
     if criteria.custody:

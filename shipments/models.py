@@ -247,8 +247,13 @@ class Shipment(models.Model):
                          & ~models.Q(custody__in=["awaiting_arrival", "handed_off"])),
             # The boards' arrivals by the day the flight landed (dashboards/boards.py: the list behind "Arrived" on a day,
             # and the landed part of a period): only parcels that landed, so an ingest (new parcels await arrival) adds none.
-            models.Index(fields=["arrived_on", "destination_airport"], name="shipment_landed",
+            # A day's list reads its first page in the lists' order straight from it (no sort of the day's thousands).
+            models.Index(fields=["arrived_on", "-arrival_date", "mawb", "hawb"], name="shipment_landed",
                          condition=models.Q(arrived_on__isnull=False)),
+            # The other part of a period (tallies.arriving_since): parcels due in it that have not landed yet, a few days'
+            # traffic. With the index above, a period is two index ranges rather than a scan of the table.
+            models.Index(fields=["arrival_date", "destination_airport"], name="shipment_awaited",
+                         condition=models.Q(arrived_on__isnull=True)),
         ]
 
     def __str__(self):

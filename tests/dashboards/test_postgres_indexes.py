@@ -79,3 +79,21 @@ def test_the_arrivals_of_a_day_and_the_landed_part_of_a_period_read_the_index_of
     org = support_user.membership.organization
     assert "shipment_landed" in plan(shipments_filter(org=org, criteria=BoardFilter(arrived_from=day, arrived_to=day)).values("id"))
     assert "shipment_landed" in plan(shipments_filter(org=org, criteria=BoardFilter(arriving_from=day)).values("id"))
+
+
+def test_a_period_is_counted_from_the_indexes_of_landed_and_of_awaited_parcels_not_from_the_whole_table(world, support_user):
+    from dashboards.boards import BoardFilter, shipments_filter
+
+    org = support_user.membership.organization
+    found = plan(shipments_filter(org=org, criteria=BoardFilter(arriving_from=timezone.localdate())).values("id"))
+    assert "shipment_landed" in found and "shipment_awaited" in found
+
+
+def test_the_first_page_of_a_days_arrivals_is_read_in_the_lists_order_from_the_index_of_landed_parcels(world, support_user):
+    from dashboards.boards import BoardFilter, shipments_filter
+
+    day = timezone.localdate()
+    org = support_user.membership.organization
+    page = shipments_filter(org=org, criteria=BoardFilter(arrived_from=day, arrived_to=day)).order_by("-arrival_date", "mawb", "hawb")
+    found = plan(page[:50])
+    assert "shipment_landed" in found and "Sort" not in found

@@ -140,6 +140,8 @@ def test_the_indexes_the_boards_rely_on_match_the_conditions_they_serve():
     assert go_watch.condition == WATCHED  # the general-order watch of cfs.queues, exactly, or PostgreSQL will not use it
     landed = next(i for i in Shipment._meta.indexes if i.name == "shipment_landed")
     assert landed.condition == Q(arrived_on__isnull=False) and landed.fields[0] == "arrived_on"  # as arriving_since asks
+    awaited = next(i for i in Shipment._meta.indexes if i.name == "shipment_awaited")
+    assert awaited.condition == Q(arrived_on__isnull=True) and awaited.fields[0] == "arrival_date"  # its other branch
     flow = next(i for i in ShipmentEvent._meta.indexes if i.name == "event_flow_at")
     assert flow.condition.children[0][1] == list(tallies.FLOW_STATES)
 
