@@ -243,6 +243,17 @@ def test_the_numbers_of_holds_rejections_and_durations_lead_to_their_shipments(w
     assert hawbs(board.durations[1].url) == ["A4"]
 
 
+def test_the_list_behind_a_number_counts_up_to_a_cap_and_then_says_more_than(flights, owner, client, monkeypatch):
+    from calista.paging import CappedPaginator
+
+    client.force_login(owner)
+    week = boards.board_read(org=owner.membership.organization, period="7d")
+    page = client.get(week.total.url).content.decode()
+    assert "9 shipments" in page and "More than" not in page
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    assert "More than 5 shipments: filter to narrow the list." in client.get(week.total.url).content.decode()
+
+
 def test_the_open_mawb_list_shows_the_mawbs_counted(world, owner, client):
     client.force_login(owner)
     board = boards.board_read(org=owner.membership.organization)
