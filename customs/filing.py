@@ -26,7 +26,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,7 +80,8 @@ def entries_build(*, broker: Organization, shipment_ids=None, refile: bool = Fal
     """Entries (and their pending transmissions) for the broker's approved shipments not yet in an entry.
 
     refile: for shipments ACE rejected and the broker corrected; they get a new entry (the
-    entry type may have changed), the rejected one stays on record.
+    entry type may have changed), the rejected one stays on record. One already re-filed in an
+    entry still in the outbox is left out: the same goods are never filed twice.
     """
     with transaction.atomic():
         if refile:
@@ -90,6 +91,9 @@ def entries_build(*, broker: Organization, shipment_ids=None, refile: bool = Fal
         approved = chosen.select_for_update(no_key=True).order_by("id")
         if shipment_ids is not None:
             approved = approved.filter(pk__in=list(shipment_ids))
+        if refile:  # read again once locked: a re-filing built meanwhile is in an entry this statement's snapshot never saw
+            locked = list(approved.values_list("id", flat=True))
+            approved = Shipment.objects.filter(pk__in=locked).exclude(refiling_waits()).order_by("id")
         rows = list(approved.values("id", "entry_type", "forwarder_id", "consignee_key", "flight_number", "arrival_date",
                                     "manifest_id"))
         if not rows:
@@ -114,6 +118,11 @@ def entries_build(*, broker: Organization, shipment_ids=None, refile: bool = Fal
         Transmission.objects.bulk_create([Transmission(entry_id=by_number[n]) for n in numbers], batch_size=1000)
         services.estimates_settle(shipment_ids=[row["id"] for row in rows])  # a group filed in part pays more than one fee
         return list(by_number.values())
+
+
+def refiling_waits() -> Q:
+    """Shipments ACE rejected whose re-filing is built and waits in the outbox (transmissions_claim has not taken it)."""
+    return Q(status=CustomsStatus.ACE_REJECTED, entry__state=Entry.State.PENDING)
 
 
 def _link(pairs: list[tuple[int, int]]) -> None:

@@ -41,7 +41,7 @@ from calista.db import retry_on_conflict
 from calista.i18n import Text
 from calista.params import is_id
 from calista.queueing import enqueue
-from customs import holds, policy
+from customs import filing, holds, policy
 from customs.ace.explain import explain
 from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
 from customs.notify import organization_notify, shipments_notify
@@ -351,14 +351,20 @@ def approved_unfiled(*, broker: Organization) -> QuerySet:
 
 @retry_on_conflict
 def shipments_refile(*, broker: Organization, user, shipment_ids: list[int]) -> lifecycle.Outcome:
-    """Queue shipments ACE rejected (and the broker corrected) for a new entry. Others in the selection are refused."""
+    """Build new entries for shipments ACE rejected (and the broker corrected); they wait in the outbox for transmission.
+    Others in the selection are refused, and so are those whose re-filing already waits (a double click, a colleague):
+    the same goods are filed once. Built here, under the parcels' row locks, so that a second re-filing sees the first."""
     outcome = lifecycle.Outcome()
     with transaction.atomic():
         rows = list(Shipment.objects.select_for_update(no_key=True).filter(pk__in=shipment_ids).order_by("pk")
                     .values_list("id", "status", "entry_id"))
+        rejected = [shipment_id for shipment_id, status, _entry in rows if status == S.ACE_REJECTED]
+        waiting = set(Shipment.objects.filter(filing.refiling_waits(), pk__in=rejected).values_list("id", flat=True))  # once locked
         by_entry: dict[int | None, list[int]] = defaultdict(list)
         for shipment_id, status, entry_id in rows:
-            if status == S.ACE_REJECTED:
+            if shipment_id in waiting:
+                outcome.refused[shipment_id] = _("its re-filing is already waiting to be transmitted to ACE")
+            elif status == S.ACE_REJECTED:
                 by_entry[entry_id].append(shipment_id)
                 outcome.moved.append(shipment_id)
             else:
@@ -366,12 +372,10 @@ def shipments_refile(*, broker: Organization, user, shipment_ids: list[int]) -> 
         for entry_id, ids in by_entry.items():  # the rejected entry stays on record; the timeline says which it was
             lifecycle.note(shipment_ids=ids, actor=_actor(user, broker), message=_("Queued for re-filing after ACE's rejection"),
                            data={"refile": True, "entry": entry_id})
-        if outcome.moved:
-            ids = sorted(outcome.moved)
+        if outcome.moved and filing.entries_build(broker=broker, shipment_ids=sorted(outcome.moved), refile=True):
+            from customs.tasks import transmissions_send_task
 
-            from customs.tasks import entries_build_task
-
-            enqueue(entries_build_task, broker.pk, ids, True, inline=True)
+            enqueue(transmissions_send_task)
     return outcome
 
 

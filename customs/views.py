@@ -286,8 +286,8 @@ def refile(request):
         "count": len(outcome.moved)}
     refused = len(outcome.refused)
     if refused:
-        text += " " + ngettext("%(count)s was not rejected by ACE and was left alone.",
-                               "%(count)s were not rejected by ACE and were left alone.", refused) % {"count": refused}
+        text += " " + ngettext("%(count)s could not be re-filed: %(reasons)s.", "%(count)s could not be re-filed: %(reasons)s.",
+                               refused) % {"count": refused, "reasons": "; ".join(outcome.reasons()[:5])}
     (messages.success if outcome.moved else messages.warning)(request, text)
     return redirect(back)
 

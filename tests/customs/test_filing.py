@@ -238,3 +238,12 @@ def test_an_entry_filed_from_part_of_a_consignees_parcels_leaves_each_entry_with
         filing.entries_build(broker=broker_org)  # H3 is still waiting for review: it will be filed in an entry of its own
     assert mpf("H1", "H2") == [Decimal("1.35"), Decimal("1.34")]  # the entry filed: its fee, shared by its two parcels
     assert mpf("H3") == [Decimal("2.69")]  # left alone, it pays a whole informal fee
+
+
+def test_a_re_filing_built_twice_gives_one_entry_the_second_build_takes_nothing(rejected_by_ace, broker_org):
+    rejected = rejected_by_ace.entry_id
+    (refiled,) = filing.entries_build(broker=broker_org, shipment_ids=[rejected_by_ace.pk], refile=True)
+    assert filing.entries_build(broker=broker_org, shipment_ids=[rejected_by_ace.pk], refile=True) == []
+    rejected_by_ace.refresh_from_db()
+    assert rejected_by_ace.entry_id == refiled != rejected
+    assert list(Transmission.objects.filter(state="pending").values_list("entry_id", flat=True)) == [refiled]

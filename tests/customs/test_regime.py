@@ -405,8 +405,8 @@ def test_a_re_filing_not_yet_transmitted_is_taken_apart_when_the_regime_changes_
     from customs.services import regime_pin_set
 
     parcel, rejected = rejected_by_ace, rejected_by_ace.entry_id
-    review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[parcel.pk])  # queued, as the broker left it
-    (refiled,) = filing.entries_build(broker=broker_org, shipment_ids=[parcel.pk], refile=True)  # waits in the outbox
+    review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[parcel.pk])  # built, waits in the outbox
+    refiled = Shipment.objects.get(pk=parcel.pk).entry_id
     with django_capture_on_commit_callbacks(execute=True):
         regime_pin_set(active=True, as_of=date(2026, 1, 5), note="training", user=broker_user)
     parcel.refresh_from_db()

@@ -1,16 +1,19 @@
 """Work after filing, and questions: ACE rejections corrected and re-filed, holds worked to an outcome, information requests."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Notification
 from calista import clocks
-from customs import review
-from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest
+from customs import filing, review
+from customs.models import AceMessage, Entry, Hold, HoldAction, InfoRequest, Transmission
 from shipments.models import Shipment, ShipmentEvent
+from tests.customs.test_regime import in_thread, paused, postgresql  # noqa: F401 - the postgresql fixture, used by usefixtures
 from tests.customs.test_review import waiting  # noqa: F401 - the waiting fixture is used by name
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +69,47 @@ def test_only_shipments_rejected_by_ace_are_refiled(forwarder_org, broker_org, b
         outcome = review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[received.pk])
     assert not outcome.moved and outcome.refused == {received.pk: "not rejected by ACE"}
     assert not queued and not Entry.objects.exists()
+
+
+def test_a_second_re_filing_before_the_first_reaches_ace_takes_nothing(rejected_by_ace, broker_org, broker_user):
+    shipment = rejected_by_ace
+    first = review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[shipment.pk])  # waits in the outbox
+    second = review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[shipment.pk])  # a double click
+    assert first.moved == [shipment.pk]
+    assert not second.moved and second.refused == {shipment.pk: "its re-filing is already waiting to be transmitted to ACE"}
+    shipment.refresh_from_db()
+    assert shipment.status == "ace_rejected" and shipment.entry.state == "pending"
+    assert Transmission.objects.filter(state="pending").count() == 1  # one entry goes to ACE, once
+    assert shipment.events.filter(data__refile=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgresql")
+def test_two_re_filings_at_once_build_one_entry_and_the_later_one_says_so(rejected_by_ace, broker_org, broker_user, monkeypatch):
+    shipment, rejected = rejected_by_ace, rejected_by_ace.entry_id
+    reached, go_on = threading.Event(), threading.Event()
+    monkeypatch.setattr(filing, "entries_build", paused(filing.entries_build, reached=reached, go_on=go_on))
+    first, first_out = in_thread(lambda: review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[shipment.pk]))
+    assert reached.wait(10)  # the first holds the parcel's row
+    monkeypatch.undo()
+    second, second_out = in_thread(lambda: review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[shipment.pk]))
+    second.join(1)
+    assert second.is_alive()  # it waits for the first
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert first_out[0].moved == [shipment.pk]
+    assert not second_out[0].moved and second_out[0].refused == {
+        shipment.pk: "its re-filing is already waiting to be transmitted to ACE"}
+    assert Transmission.objects.exclude(entry_id=rejected).count() == 1  # one new entry, sent to ACE once
+
+
+def test_the_rejections_page_says_which_parcels_already_wait_to_be_re_filed(client, rejected_by_ace, broker_org, broker_user):
+    review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[rejected_by_ace.pk])
+    client.force_login(broker_user)
+    page = client.post(reverse("customs:refile"), {"ids": [rejected_by_ace.pk]}, follow=True)
+    text = " ".join(str(m) for m in page.context["messages"])
+    assert "0 shipments queued for re-filing. 1 could not be re-filed: its re-filing is already waiting to be transmitted to ACE." in text
 
 
 # --- Holds --------------------------------------------------------------------------------------------
