@@ -480,7 +480,8 @@ def shipment_correct(*, shipment_id: int, org: Organization, user, field: str, v
         shipment = Shipment.objects.select_for_update(no_key=True).get(pk=shipment_id)
         if shipment.status not in allowed:
             raise ReviewError(_("A shipment that is %(status)s cannot be corrected now.") % {"status": shipment.get_status_display()})
-        if shipment.status == S.APPROVED and shipment.entry_id:
+        in_outbox = shipment.status == S.APPROVED or Shipment.objects.filter(filing.refiling_waits(), pk=shipment.pk).exists()
+        if shipment.entry_id and in_outbox:  # what is corrected now would not reach ACE: the entry carries the old data
             raise ReviewError(_("Its entry is waiting to be transmitted to ACE: correct it after ACE replies."))
         if field == ENTRY_TYPE:
             new = (value or "").strip()

@@ -112,6 +112,14 @@ def test_the_rejections_page_says_which_parcels_already_wait_to_be_re_filed(clie
     assert "0 shipments queued for re-filing. 1 could not be re-filed: its re-filing is already waiting to be transmitted to ACE." in text
 
 
+def test_a_parcel_whose_re_filing_waits_in_the_outbox_cannot_be_corrected(rejected_by_ace, broker_org, broker_user):
+    review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[rejected_by_ace.pk])
+    with pytest.raises(review.ReviewError, match="Its entry is waiting to be transmitted to ACE"):
+        review.shipment_correct(shipment_id=rejected_by_ace.pk, org=broker_org, user=broker_user, field="entry_type", value="11")
+    rejected_by_ace.refresh_from_db()
+    assert rejected_by_ace.entry_type == "86" and not rejected_by_ace.events.filter(data__field="entry_type").exists()
+
+
 # --- Holds --------------------------------------------------------------------------------------------
 
 
