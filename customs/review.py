@@ -640,8 +640,8 @@ def info_request_ask(*, broker: Organization, user, shipment_id: int, question: 
         request = InfoRequest.objects.create(shipment=shipment, broker=broker, forwarder_id=shipment.forwarder_id, question=question,
                                              deadline=deadline, asked_by=user)
         lifecycle.note(shipment_ids=[shipment.pk], actor=_actor(user, broker), data={"info_request": request.pk},
-                       message=_("Information requested (answer by %(deadline)s): %(question)s") % {
-                           "deadline": deadline.isoformat(), "question": question})
+                       message=Text(gettext_noop("Information requested (answer by %(deadline)s): %(question)s"),
+                                    {"deadline": deadline.isoformat(), "question": question}))
         organization_notify(organization_id=shipment.forwarder_id, kind="info_request",
                             url=reverse("shipments:shipment_detail", args=[shipment.pk]),
                             message=Text(gettext_noop("Your broker asks about HAWB %(hawb)s (answer by %(deadline)s): %(question)s"),
@@ -659,7 +659,7 @@ def info_request_answer(*, forwarder: Organization, user, request_id: int, answe
             raise ReviewError(_("This request was already answered."))
         request = InfoRequest.objects.select_related("shipment").get(pk=request_id)
         lifecycle.note(shipment_ids=[request.shipment_id], actor=_actor(user, forwarder), data={"info_request": request.pk},
-                       message=_("Information given: %(answer)s") % {"answer": answer})
+                       message=Text(gettext_noop("Information given: %(answer)s"), {"answer": answer}))
         organization_notify(organization_id=request.broker_id, kind="info_answered",
                             url=reverse("shipments:shipment_detail", args=[request.shipment_id]),
                             message=Text(gettext_noop("The forwarder answered your question on HAWB %(hawb)s: %(answer)s"),

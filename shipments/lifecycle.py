@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from calista import clocks
+from calista.i18n import Text
 from shipments.bulk import repeat
 from shipments.models import Custody, CustomsStatus, Manifest, Shipment, ShipmentEvent
 
@@ -346,10 +347,13 @@ def received_events(*, shipment_ids: pa.Array, rows: pa.Array, upload, at) -> pa
 
 
 @in_english
-def note(*, shipment_ids: Iterable[int], actor: Actor, message: str, data: dict | None = None) -> None:
-    """A timeline entry that changes neither dimension (a correction, a request for information...)."""
+def note(*, shipment_ids: Iterable[int], actor: Actor, message: str | Text, data: dict | None = None) -> None:
+    """A timeline entry that changes neither dimension (a correction, a request for information...).
+
+    A message with parameters (what a user typed) is best given as a `Text`: it is formatted here, in English; a string
+    formatted by the caller is in the language of the caller's request."""
     now = timezone.now()
-    _events([(i, "") for i in shipment_ids], dimension=ShipmentEvent.Dimension.NOTE, to="", actor=actor, message=message,
+    _events([(i, "") for i in shipment_ids], dimension=ShipmentEvent.Dimension.NOTE, to="", actor=actor, message=str(message),
             data=data, at=now)
 
 

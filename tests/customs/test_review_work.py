@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Notification
 from calista import clocks
@@ -259,6 +259,25 @@ def test_the_forwarder_answers_once_and_the_broker_is_told(broker_org, broker_us
     with pytest.raises(review.ReviewError, match="answer"):
         review.info_request_answer(forwarder=forwarder_org, user=owner, request_id=request.pk, answer="")
     assert InfoRequest.objects.get(pk=request.pk).answer == "100% cotton"
+
+
+def test_a_request_and_its_answer_made_in_chinese_are_stored_in_english_and_read_in_the_readers_language(
+        broker_org, broker_user, forwarder_org, owner, client):
+    shipment = waiting(forwarder_org, 1)[0]
+    deadline = clocks.airport_today("LAX") + timedelta(days=2)
+    with translation.override("zh-hans"):  # both sides use the portal in Chinese and type in Chinese
+        request = review.info_request_ask(broker=broker_org, user=broker_user, shipment_id=shipment.pk, question="面料成分是什么？",
+                                          deadline=deadline)
+        review.info_request_answer(forwarder=forwarder_org, user=owner, request_id=request.pk, answer="全棉")
+    notes = list(shipment.events.filter(dimension="note").order_by("id").values_list("message", flat=True))
+    assert notes == [f"Information requested (answer by {deadline.isoformat()}): 面料成分是什么？", "Information given: 全棉"]
+    client.force_login(broker_user)
+    in_chinese = client.get(f"/shipments/{shipment.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "报关行询问货代：“面料成分是什么？”" in in_chinese and "货代已答复报关行：“全棉”" in in_chinese
+    client.force_login(owner)
+    in_english = client.get(f"/shipments/{shipment.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The broker asked the forwarder: “面料成分是什么？”" in in_english and "The forwarder answered the broker: “全棉”" in in_english
+    assert "已要求提供信息" not in in_english and "已提供信息" not in in_english
 
 
 def test_a_cancelled_shipment_needs_no_more_information(broker_org, broker_user, forwarder_org):
