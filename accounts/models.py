@@ -177,9 +177,4 @@ class Notification(models.Model):
     @property
     def shown(self) -> str:
         """The message in the active language (in English for a notification stored before they were translated)."""
-        if not self.text:
-            return self.message
-        try:
-            return str(Text.from_json(self.text))
-        except (KeyError, TypeError, ValueError):  # a text this version cannot read: the English stored with it
-            return self.message
+        return Text.shown(self.text, english=self.message)

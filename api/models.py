@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from calista.i18n import Text
+
 
 class ApiKey(models.Model):
     """A secret a machine sends as `Authorization: Bearer <key>`; it acts for its organization.
@@ -80,7 +82,8 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField()
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.TextField(blank=True)
+    disabled_reason = models.TextField(blank=True)  # in English, for the admin and logs
+    disabled_text = models.JSONField(null=True, blank=True)  # the same untranslated (calista.i18n.Text), for the reader
 
     class Meta:
         ordering = ["organization", "created_at", "id"]
@@ -91,6 +94,11 @@ class WebhookEndpoint(models.Model):
     @property
     def is_active(self) -> bool:
         return self.disabled_at is None
+
+    @property
+    def disabled_reason_shown(self) -> str:
+        """Why it was disabled, in the active language (in English for an endpoint disabled before it was translated)."""
+        return Text.shown(self.disabled_text, english=self.disabled_reason)
 
 
 class WebhookDelivery(models.Model):

@@ -203,7 +203,8 @@ def webhook_endpoint_update(*, organization: Organization, endpoint_id: int, url
 def webhook_endpoint_enable(*, organization: Organization, endpoint_id: int) -> WebhookEndpoint:
     """Enable a disabled endpoint again; the deliveries still pending are sent now."""
     endpoint = _endpoint(organization, endpoint_id)
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(disabled_at=None, disabled_reason="", consecutive_failures=0)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(disabled_at=None, disabled_reason="", disabled_text=None,
+                                                          consecutive_failures=0)
     waiting = list(WebhookDelivery.objects.filter(endpoint=endpoint, state=WebhookDelivery.State.PENDING).values_list("id", "attempts"))
     _queue(waiting)
     endpoint.refresh_from_db()
@@ -687,7 +688,8 @@ def _endpoint_disable(endpoint: WebhookEndpoint, failures: int) -> bool:
 
     reason = Text(gettext_noop("%(n)s deliveries in a row failed."), {"n": failures})
     if not WebhookEndpoint.objects.filter(pk=endpoint.pk, disabled_at__isnull=True).update(disabled_at=timezone.now(),
-                                                                                           disabled_reason=str(reason)):
+                                                                                           disabled_reason=reason.english(),
+                                                                                           disabled_text=reason.to_json()):
         return True  # disabled already (by another attempt)
     organization_notify(organization_id=endpoint.organization_id, kind="webhook_disabled",
                         url=reverse("api:webhook_detail", args=[endpoint.pk]),

@@ -49,3 +49,14 @@ class Text:
         params = {name: cls.from_json(value) if isinstance(value, dict) and "msgid" in value else value
                   for name, value in (data.get("params") or {}).items()}
         return cls(data["msgid"], params)
+
+    @classmethod
+    def shown(cls, data: dict | None, *, english: str) -> str:
+        """A stored Text (`to_json`) in the active language; the English stored beside it for a row written before its
+        Text was kept, or a Text this version cannot read."""
+        if not data:
+            return english
+        try:
+            return str(cls.from_json(data))
+        except (KeyError, TypeError, ValueError):
+            return english

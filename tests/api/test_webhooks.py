@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Notification
 from api import webhooks
@@ -300,6 +300,31 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_its_organization_told(di
         webhooks.webhook_endpoint_enable(organization=forwarder_org, endpoint_id=endpoint.pk)
     assert WebhookDelivery.objects.get(payload__data__shipment__id=second.pk).state == "succeeded"
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).consecutive_failures == 0
+
+
+def test_why_an_endpoint_was_disabled_is_stored_in_english_and_read_in_the_readers_language(dispatch, receiver, forwarder_org, owner,
+                                                                                             client, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    settings.WEBHOOK_DISABLE_AFTER = 2
+    endpoint = endpoint_for(forwarder_org, receiver)
+    receiver.default = 500
+    approved_parcel(forwarder_org)
+    with translation.override("zh-hans"):  # whatever language the worker happens to speak
+        dispatch()
+    endpoint.refresh_from_db()
+    assert endpoint.disabled_reason == "2 deliveries in a row failed."
+    client.force_login(owner)
+    page = f"/api/webhooks/{endpoint.pk}/"
+    assert "停用：连续 2 次推送失败。" in client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ": 2 deliveries in a row failed." in client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    # An endpoint disabled before the reason was kept untranslated still says why, in the English it was stored in.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(disabled_text=None, disabled_reason="15 deliveries in a row failed.")
+    assert "停用：15 deliveries in a row failed." in client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    webhooks.webhook_endpoint_enable(organization=forwarder_org, endpoint_id=endpoint.pk)
+    endpoint.refresh_from_db()
+    assert (endpoint.disabled_reason, endpoint.disabled_text) == ("", None)
 
 
 def test_the_notice_of_a_disabled_endpoint_reads_in_chinese_to_a_member_who_reads_chinese(dispatch, receiver, forwarder_org, owner,

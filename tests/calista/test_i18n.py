@@ -35,3 +35,10 @@ def test_a_plain_string_is_taken_as_a_message_id_and_translated_when_read():
 def test_a_sentence_the_catalog_does_not_know_is_shown_in_english_with_its_parameters():
     with translation.override("zh-hans"):
         assert str(Text("Nothing like %(this)s is translated", {"this": "that"})) == "Nothing like that is translated"
+
+
+def test_a_stored_text_is_shown_in_the_readers_language_and_the_english_beside_it_when_there_is_none_or_it_cannot_be_read():
+    with translation.override("zh-hans"):
+        assert Text.shown(HELD.to_json(), english="put on hold by FDA") == "被 FDA 扣留"
+        assert Text.shown(None, english="put on hold by FDA") == "put on hold by FDA"
+        assert Text.shown({"params": {}}, english="put on hold by FDA") == "put on hold by FDA"
