@@ -370,7 +370,8 @@ def shipments_refile(*, broker: Organization, user, shipment_ids: list[int]) -> 
             else:
                 outcome.refused[shipment_id] = _("not rejected by ACE")
         for entry_id, ids in by_entry.items():  # the rejected entry stays on record; the timeline says which it was
-            lifecycle.note(shipment_ids=ids, actor=_actor(user, broker), message=_("Queued for re-filing after ACE's rejection"),
+            lifecycle.note(shipment_ids=ids, actor=_actor(user, broker),
+                           message=Text(gettext_noop("Queued for re-filing after ACE's rejection")),
                            data={"refile": True, "entry": entry_id})
         if outcome.moved and filing.entries_build(broker=broker, shipment_ids=sorted(outcome.moved), refile=True):
             from customs.tasks import transmissions_send_task
@@ -503,10 +504,11 @@ def shipment_correct(*, shipment_id: int, org: Organization, user, field: str, v
                 pd.Series([shipment.consignee_name]), pd.Series([shipment.consignee_address1]), pd.Series([shipment.consignee_zip]),
             ).iat[0]
         Shipment.objects.filter(pk=shipment.pk).update(**changes)
-        label = dict(correctable_fields(org)).get(field, field)
+        label = CORRECTABLE[field].label if field in CORRECTABLE else gettext_lazy("Entry type")  # lazy: read in English
         change = {"field": field, "old": str(old), "new": str(new)}
         lifecycle.note(shipment_ids=[shipment.pk], actor=_actor(user, org), data=change,
-                       message=_("%(field)s corrected from “%(old)s” to “%(new)s”") % {"field": label, "old": old, "new": new})
+                       message=Text(gettext_noop("%(field)s corrected from “%(old)s” to “%(new)s”"),
+                                    {"field": label, "old": str(old), "new": str(new)}))
         affected = [shipment.pk]
         if field in TOTALS:  # the consignee's other parcels waiting for review that day may be decided differently now
             keys = {shipment.consignee_key, changes.get("consignee_key", shipment.consignee_key)}
@@ -574,6 +576,7 @@ def entry_type_choices(shipment_ids: list[int]) -> dict[int, str]:
     return chosen
 
 
+@lifecycle.in_english  # its events are written here, not through the lifecycle
 def decisions_recompute(*, shipment_ids: list[int]) -> int:
     """Decide again, with customs.policy, the given shipments that are not filed (received, rejected, approved, ace_rejected).
 
@@ -690,7 +693,7 @@ def hold_action_record(*, hold_id: int, org: Organization, user, note: str) -> H
             raise ReviewError(_("This hold is closed."))
         action = HoldAction.objects.create(hold=hold, user=user, note=note)
         lifecycle.note(shipment_ids=[hold.shipment_id], actor=_actor(user, org), data={"hold": hold.pk},
-                       message=_("%(agency)s hold: %(note)s") % {"agency": hold.agency, "note": note})
+                       message=Text(gettext_noop("%(agency)s hold: %(note)s"), {"agency": hold.agency, "note": note}))
     return action
 
 
@@ -706,8 +709,8 @@ def hold_close(*, hold_id: int, org: Organization, user, outcome: str, note: str
         hold = Hold.objects.select_for_update(no_key=True).select_related("shipment").get(pk=hold_id)
         if hold.removed_at is not None:
             raise ReviewError(_("This hold is closed."))
-        text = note or (_("%(agency)s hold released") if outcome == Hold.Outcome.RELEASED else _("Seized after the %(agency)s hold")) % {
-            "agency": hold.agency}
+        text = note or Text(gettext_noop("%(agency)s hold released") if outcome == Hold.Outcome.RELEASED
+                            else gettext_noop("Seized after the %(agency)s hold"), {"agency": hold.agency}).english()
         if outcome == Hold.Outcome.SEIZED:
             seized = lifecycle.shipments_seize([hold.shipment_id], actor=actor, message=text, data={"hold": hold.pk})
             if not seized.ok:

@@ -63,6 +63,20 @@ def test_every_ace_message_of_a_shipment_is_readable_raw_and_explained(rejected_
     assert any(m["message"].manifest_id == shipment.manifest_id for m in messages)  # the MAWB's arrival notice too
 
 
+def test_a_correction_and_a_refiling_by_a_broker_using_the_portal_in_chinese_are_written_in_english(rejected_by_ace, broker_org,
+                                                                                                      broker_user):
+    shipment = rejected_by_ace
+    with translation.override("zh-hans"):
+        review.shipment_correct(shipment_id=shipment.pk, org=broker_org, user=broker_user, field="entry_type", value="11")
+        review.shipment_correct(shipment_id=shipment.pk, org=broker_org, user=broker_user, field="description", value="Cotton T-shirt")
+        review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[shipment.pk])
+    notes = list(shipment.events.filter(dimension="note").order_by("id").values_list("message", flat=True))
+    assert notes[0].startswith("Entry type corrected from “86” to “11”")
+    assert any(n.startswith("Description corrected from “") and n.endswith("” to “Cotton T-shirt”") for n in notes)
+    assert notes[-1] == "Queued for re-filing after ACE's rejection"
+    assert not [n for n in notes if any("\u4e00" <= c <= "\u9fff" for c in n)]  # the entry decision's notes too
+
+
 def test_only_shipments_rejected_by_ace_are_refiled(forwarder_org, broker_org, broker_user, django_capture_on_commit_callbacks):
     received = waiting(forwarder_org, 1)[0]
     with django_capture_on_commit_callbacks(execute=True) as queued:
@@ -147,6 +161,16 @@ def test_the_broker_records_what_was_done_about_a_hold(held, broker_org, broker_
     assert ShipmentEvent.objects.filter(shipment=shipment, message="FDA hold: Prior notice sent to FDA").exists()
     with pytest.raises(review.ReviewError, match="what was done"):
         review.hold_action_record(hold_id=fda.pk, org=broker_org, user=broker_user, note=" ")
+
+
+def test_what_a_broker_using_the_portal_in_chinese_does_about_holds_is_written_in_english(held, broker_org, broker_user):
+    shipment, fda, cbp = held
+    with translation.override("zh-hans"):
+        review.hold_action_record(hold_id=fda.pk, org=broker_org, user=broker_user, note="已向 FDA 提交预报")
+        review.hold_close(hold_id=fda.pk, org=broker_org, user=broker_user, outcome="released")
+        review.hold_close(hold_id=cbp.pk, org=broker_org, user=broker_user, outcome="seized")
+    messages = list(shipment.events.filter(at__gte=fda.placed_at).order_by("id").values_list("message", flat=True))
+    assert messages[-3:] == ["FDA hold: 已向 FDA 提交预报", "FDA hold released", f"Seized after the {cbp.agency} hold"]
 
 
 def test_releasing_the_last_hold_returns_the_shipment_to_accepted(held, broker_org, broker_user):
