@@ -177,11 +177,15 @@ def unseen_refuse(shipment_ids: list[int], seen_at) -> None:
 
 
 def _refuse_queued(ids: list[int], outcome: lifecycle.Outcome) -> list[int]:
-    """Approved shipments already grouped into an entry wait for transmission: they are not cancelled under it."""
-    queued = set(Shipment.objects.select_for_update(no_key=True).filter(pk__in=ids, status=S.APPROVED, entry__isnull=False).order_by("pk")
-                 .values_list("id", flat=True))
-    for shipment_id in queued:
-        outcome.refused[shipment_id] = _("its entry is waiting to be transmitted to ACE")
+    """Shipments whose entry waits for transmission are not cancelled under it: approved ones grouped into an entry, and
+    ACE-rejected ones whose re-filing is built (the entry would go to ACE with a cancelled parcel in it)."""
+    waiting = (Shipment.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=ids)
+               .filter(Q(status=S.APPROVED, entry__isnull=False) | filing.refiling_waits()).order_by("pk").values_list("id", "status"))
+    queued = set()
+    for shipment_id, status in waiting:
+        queued.add(shipment_id)
+        outcome.refused[shipment_id] = (_("its entry is waiting to be transmitted to ACE") if status == S.APPROVED
+                                        else _("its re-filing is already waiting to be transmitted to ACE"))
     return [i for i in ids if i not in queued]
 
 

@@ -134,6 +134,15 @@ def test_a_parcel_whose_re_filing_waits_in_the_outbox_cannot_be_corrected(reject
     assert rejected_by_ace.entry_type == "86" and not rejected_by_ace.events.filter(data__field="entry_type").exists()
 
 
+def test_a_parcel_whose_re_filing_waits_in_the_outbox_cannot_be_cancelled_under_it(rejected_by_ace, broker_org, broker_user):
+    review.shipments_refile(broker=broker_org, user=broker_user, shipment_ids=[rejected_by_ace.pk])
+    outcome = review.review_act(org=broker_org, user=broker_user, action="cancel", shipment_ids=[rejected_by_ace.pk],
+                                reason="duplicate order")
+    assert outcome.moved == [] and outcome.refused == {rejected_by_ace.pk: "its re-filing is already waiting to be transmitted to ACE"}
+    rejected_by_ace.refresh_from_db()
+    assert rejected_by_ace.status == "ace_rejected" and rejected_by_ace.entry.state == "pending"
+
+
 # --- Holds --------------------------------------------------------------------------------------------
 
 
