@@ -18,6 +18,7 @@ class DemoOrg:
     airport: str = ""
     firms_code: str = ""
     filer_code: str = ""
+    time_zone: str = ""  # where its people sit; set when the organization is created, theirs to change afterwards
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,9 @@ class DemoUser:
 
 
 ORGS = [
-    DemoOrg("demo-broker", "Golden Gate Customs Brokers", "broker", filer_code="GGB"),
-    DemoOrg("demo-forwarder-1", "Shenzhen Express Logistics", "forwarder"),
-    DemoOrg("demo-forwarder-2", "Pearl River Air Freight", "forwarder"),
+    DemoOrg("demo-broker", "Golden Gate Customs Brokers", "broker", filer_code="GGB", time_zone="America/Los_Angeles"),
+    DemoOrg("demo-forwarder-1", "Shenzhen Express Logistics", "forwarder", time_zone="Asia/Shanghai"),
+    DemoOrg("demo-forwarder-2", "Pearl River Air Freight", "forwarder", time_zone="Asia/Shanghai"),
     DemoOrg("demo-cfs-lax", "LAX Bonded Warehouse", "cfs", airport="LAX", firms_code="L101"),
     DemoOrg("demo-cfs-sfo", "SFO Cargo Station", "cfs", airport="SFO", firms_code="S201"),
     DemoOrg("demo-cfs-jfk", "JFK Air Cargo CFS", "cfs", airport="JFK", firms_code="J301"),
@@ -63,6 +64,8 @@ def demo_organizations_ensure() -> dict[str, Organization]:
             slug=spec.slug,
             defaults={"name": spec.name, "kind": spec.kind, "airport": spec.airport,
                       "firms_code": spec.firms_code, "filer_code": spec.filer_code},
+            create_defaults={"name": spec.name, "kind": spec.kind, "airport": spec.airport, "firms_code": spec.firms_code,
+                             "filer_code": spec.filer_code, "time_zone": spec.time_zone},
         )
         orgs[spec.slug] = org
     for slug in ("demo-forwarder-1", "demo-forwarder-2"):

@@ -37,3 +37,11 @@ def test_seed_demo_gives_the_support_agent_no_admin_and_the_platform_admin_the_a
     admin = Membership.objects.get(user__username="admin")
     assert support.organization.kind == "operator" and not support.user.is_staff
     assert admin.user.is_staff and admin.user.is_superuser
+
+
+def test_the_demo_forwarders_read_times_in_shenzhen_and_keep_a_zone_they_chose_afterwards():
+    call_command("seed_demo", "--orgs-only", "--quiet")
+    assert Organization.objects.get(slug="demo-forwarder-1").time_zone == "Asia/Shanghai"
+    Organization.objects.filter(slug="demo-forwarder-1").update(time_zone="Asia/Hong_Kong")
+    call_command("seed_demo", "--orgs-only", "--quiet")
+    assert Organization.objects.get(slug="demo-forwarder-1").time_zone == "Asia/Hong_Kong"
