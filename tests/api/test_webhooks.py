@@ -476,29 +476,21 @@ def test_a_name_that_resolves_to_a_public_address_when_checked_and_a_private_one
     approved_parcel(forwarder_org)
     settings.WEBHOOK_MAX_ATTEMPTS = 1
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
-    answers = iter(["93.184.216.34"] + ["127.0.0.1"] * 20)  # public first (the check), then the receiver's loopback
-    real = socket.getaddrinfo
-
-    def rebinding(host, port, *args, **kwargs):
-        if host == "rebind.example":
-            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (next(answers), port))]
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    public_when_checked_then("127.0.0.1", monkeypatch, host="rebind.example")  # public for the check, then the receiver's loopback
     dispatch()
     attempt = WebhookAttempt.objects.get()
     assert receiver.requests == [] and attempt.status_code is None, attempt.error
 
 
-def public_when_checked_then(address: str, monkeypatch):
-    """hook.example resolves to a public address the first time (the check before sending), to `address` afterwards."""
+def public_when_checked_then(address: str, monkeypatch, *, host: str = "hook.example"):
+    """`host` resolves to a public address the first time (the check before sending), to `address` afterwards."""
     answers = iter(["93.184.216.34"] + [address] * 20)
     real = socket.getaddrinfo
 
-    def resolver(host, port, *args, **kwargs):
-        if host == "hook.example":
+    def resolver(name, port, *args, **kwargs):
+        if name == host:
             return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (next(answers), port))]
-        return real(host, port, *args, **kwargs)
+        return real(name, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
 

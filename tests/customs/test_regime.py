@@ -276,6 +276,23 @@ def in_thread(target) -> tuple[threading.Thread, list]:
     return thread, out
 
 
+def while_a_claim_is_held(monkeypatch, action) -> tuple[list, list]:
+    """Run `action` on a connection of its own while a transmission claim holds an entry (marked sending, not yet sent);
+    `action` must wait for the claim. Returns what the claim took and what `action` returned, once both are done."""
+    reached, go_on = threading.Event(), threading.Event()
+    monkeypatch.setattr(filing, "payloads_for", paused(filing.payloads_for, reached=reached, go_on=go_on))
+    claim, claimed = in_thread(lambda: filing.transmissions_claim(limit=1))  # marks the entry sending, then is held
+    assert reached.wait(10)
+    waiting, done = in_thread(action)
+    waiting.join(1)
+    assert waiting.is_alive()  # it waits for the claim: the entry may be on its way to ACE
+    go_on.set()
+    claim.join(10)
+    waiting.join(10)
+    assert not isinstance(done[0], Exception), done
+    return claimed, done
+
+
 @pytest.fixture
 def postgresql():
     if connection.vendor != "postgresql":
@@ -292,18 +309,11 @@ def test_an_entry_a_transmission_is_claiming_meanwhile_goes_to_ace_as_it_was_and
     shipments = built_under_a_pin
     first = Transmission.objects.filter(entry__entry_type="86").order_by("id").first()  # the next one a claim takes
     Transmission.objects.filter(pk=first.pk).update(created_at=first.created_at - timedelta(minutes=1))
-    reached, go_on = threading.Event(), threading.Event()
-    monkeypatch.setattr(filing, "payloads_for", paused(filing.payloads_for, reached=reached, go_on=go_on))
-    claim, claimed = in_thread(lambda: filing.transmissions_claim(limit=1))  # marks the entry sending, then is held
-    assert reached.wait(10)
-    RegimePin.objects.filter(active=True).update(active=False)
-    refresh, refreshed = in_thread(lambda: decisions_refresh_for_regime(limit=10_000))
-    refresh.join(1)
-    assert refresh.is_alive()  # it waits for the claim: the entry may be on its way to ACE
-    go_on.set()
-    claim.join(10)
-    refresh.join(10)
-    assert not isinstance(refreshed[0], Exception), refreshed
+    def unpin_and_refresh():
+        RegimePin.objects.filter(active=True).update(active=False)
+        return decisions_refresh_for_regime(limit=10_000)
+
+    claimed, _refreshed = while_a_claim_is_held(monkeypatch, unpin_and_refresh)
     assert claimed == [[first.pk]]
     in_flight = first.entry_id
     assert Entry.objects.get(pk=in_flight).state == "transmitted"

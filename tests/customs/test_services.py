@@ -1,6 +1,5 @@
 """Decisions decided again when a later upload changes a consignee's total for the day (policy.md, rule 5)."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -159,23 +158,12 @@ def test_a_later_upload_under_the_limit_leaves_the_entry_waiting_in_the_outbox(t
 @pytest.mark.usefixtures("postgresql")
 def test_an_entry_a_transmission_is_claiming_while_a_later_upload_is_stored_goes_to_ace_and_its_broker_is_told(
         ace, type_86_in_the_outbox, forwarder_org, broker_user, monkeypatch):
-    from customs import filing
     from shipments.services import manifest_ingest
-    from tests.customs.test_regime import in_thread, paused
+    from tests.customs.test_regime import while_a_claim_is_held
 
     first = type_86_in_the_outbox
     upload = later_upload(forwarder_org, "H2", "400.00")
-    reached, go_on = threading.Event(), threading.Event()
-    monkeypatch.setattr(filing, "payloads_for", paused(filing.payloads_for, reached=reached, go_on=go_on))
-    claim, claimed = in_thread(lambda: filing.transmissions_claim(limit=1))  # marks the entry sending, then is held
-    assert reached.wait(10)
-    later, ingested = in_thread(lambda: manifest_ingest(upload_id=upload.pk, today=date(2026, 11, 27)))
-    later.join(1)
-    assert later.is_alive()  # it waits for the claim: the entry may be on its way to ACE
-    go_on.set()
-    claim.join(10)
-    later.join(10)
-    assert not isinstance(ingested[0], Exception), ingested
+    claimed, _ingested = while_a_claim_is_held(monkeypatch, lambda: manifest_ingest(upload_id=upload.pk, today=date(2026, 11, 27)))
     assert len(claimed[0]) == 1
     first.refresh_from_db()
     assert (first.status, first.entry_type, first.entry.state) == ("filed", "86", "transmitted")  # with ACE as it was filed
